@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from rubric.models import AnswerStatus, Item, Rubric
+
+
+class Role(models.TextChoices):
+    VIEWER = "viewer", "Viewer"
+    EDITOR = "editor", "Editor"
+    MANAGER = "manager", "Manager"
+
+
+ROLE_RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.MANAGER: 3}
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=150)
+    slug = models.SlugField(max_length=100, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="teams")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["team", "user"]
+        constraints = [models.UniqueConstraint(fields=["team", "user"], name="membership_unique_team_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team} ({self.role})"
+
+
+class Project(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="projects")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    owner_contact = models.CharField(max_length=200, blank=True, help_text="Who to ask about this system.")
+    audit_cadence_days = models.PositiveIntegerField(
+        default=90, help_text="A project is overdue when its last submitted audit is older than this."
+    )
+    badge_public = models.BooleanField(default=False, help_text="Serve the score badge without sign-in.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AuditStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+
+
+class Audit(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="audits")
+    rubric = models.ForeignKey(Rubric, on_delete=models.PROTECT, related_name="audits")
+    status = models.CharField(max_length=20, choices=AuditStatus.choices, default=AuditStatus.DRAFT)
+    copied_from = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    # Frozen at submit, so later rubric or scoring changes never rewrite history.
+    final_score = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    section_scores = models.JSONField(default=dict, blank=True)
+    band_label = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["project", "status", "submitted_at"], name="audit_project_submitted")]
+
+    def __str__(self) -> str:
+        return f"{self.project} audit #{self.pk} ({self.status})"
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == AuditStatus.SUBMITTED
+
+
+class Answer(models.Model):
+    audit = models.ForeignKey(Audit, on_delete=models.CASCADE, related_name="answers")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=20, choices=AnswerStatus.choices)
+    notes = models.TextField(blank=True)
+    evidence = models.JSONField(default=list, blank=True, help_text="List of http(s) URLs.")
+    carried_over = models.BooleanField(
+        default=False, help_text="Copied from the previous audit and not yet re-confirmed."
+    )
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    # Bumped on every save; a save based on an older version is a conflict.
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["audit", "item__section__order", "item__order"]
+        constraints = [models.UniqueConstraint(fields=["audit", "item"], name="answer_unique_audit_item")]
+
+    def __str__(self) -> str:
+        return f"{self.item.code}: {self.status}"
+
+
+class AnswerChange(models.Model):
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="changes")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+    status_before = models.CharField(max_length=20, blank=True)
+    status_after = models.CharField(max_length=20)
+    notes_before = models.TextField(blank=True)
+    notes_after = models.TextField(blank=True)
+    evidence_before = models.JSONField(default=list, blank=True)
+    evidence_after = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.answer.item.code}: {self.status_before or '-'} -> {self.status_after}"

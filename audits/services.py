@@ -1,0 +1,354 @@
+"""Writes. Pages, the API and tasks call these, so each rule is written once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import URLValidator
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from audits.models import Answer, AnswerChange, Audit, AuditStatus, Membership, Project, Role, Team
+from audits.selectors import audit_score, has_role, latest_submitted_audit
+from rubric.models import AnswerStatus, Item, Rubric
+from rubric.selectors import default_rubric
+
+MAX_EVIDENCE_LINKS = 20
+MAX_URL_LENGTH = 2000
+_url_validator = URLValidator(schemes=["http", "https"])
+
+
+class AuditLocked(Exception):
+    """The audit is submitted: its answers are frozen."""
+
+
+@dataclass
+class AnswerConflict(Exception):
+    """Someone saved this answer after the version the caller started from."""
+
+    current: Answer
+
+
+def _require(user: Any, team: Team, role: str) -> None:
+    if not has_role(user=user, team=team, at_least=role):
+        raise PermissionDenied(_("Your role in this team does not allow this."))
+
+
+def validate_evidence(links: Any) -> list[str]:
+    """Clean a list of evidence links: http(s) only, stripped, no blanks or duplicates."""
+    if links is None:
+        return []
+    if isinstance(links, str):
+        links = links.splitlines()
+    if not isinstance(links, list | tuple):
+        raise ValidationError(_("Evidence must be a list of links."))
+    cleaned: list[str] = []
+    for raw in links:
+        link = str(raw).strip()
+        if not link or link in cleaned:
+            continue
+        if len(link) > MAX_URL_LENGTH:
+            raise ValidationError(_("An evidence link is longer than %(n)s characters.") % {"n": MAX_URL_LENGTH})
+        try:
+            _url_validator(link)
+        except ValidationError:
+            raise ValidationError(_("“%(link)s” is not an http or https link.") % {"link": link}) from None
+        cleaned.append(link)
+    if len(cleaned) > MAX_EVIDENCE_LINKS:
+        raise ValidationError(_("At most %(n)s evidence links per answer.") % {"n": MAX_EVIDENCE_LINKS})
+    return cleaned
+
+
+def validate_status(status: Any) -> str:
+    if status not in AnswerStatus.values:
+        raise ValidationError(
+            _("“%(status)s” is not a valid status; use one of: %(valid)s.")
+            % {"status": status, "valid": ", ".join(AnswerStatus.values)}
+        )
+    return str(status)
+
+
+def unique_slug(model: type[Team] | type[Project], text: str) -> str:
+    base = slugify(text)[:90] or "item"
+    slug, n = base, 2
+    while model.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+# Teams ---------------------------------------------------------------------
+
+
+def team_create(*, name: str, creator: Any, slug: str | None = None) -> Team:
+    with transaction.atomic():
+        team = Team.objects.create(name=name, slug=slug or unique_slug(Team, name))
+        Membership.objects.create(team=team, user=creator, role=Role.MANAGER)
+    return team
+
+
+def membership_set(*, actor: Any, team: Team, username_or_email: str, role: str) -> Membership:
+    _require(actor, team, Role.MANAGER)
+    if role not in Role.values:
+        raise ValidationError(_("Unknown role “%(role)s”.") % {"role": role})
+    needle = username_or_email.strip()
+    users = get_user_model().objects.filter(Q(username__iexact=needle) | Q(email__iexact=needle), is_active=True)
+    if not needle or users.count() != 1:
+        raise ValidationError(_("No single active user has the username or email “%(u)s”.") % {"u": needle})
+    user = users.get()
+    with transaction.atomic():
+        membership, _created = Membership.objects.select_for_update().get_or_create(
+            team=team, user=user, defaults={"role": role}
+        )
+        if membership.role != role:
+            _ensure_a_manager_remains(team, leaving=membership if role != Role.MANAGER else None)
+            membership.role = role
+            membership.save(update_fields=["role"])
+    return membership
+
+
+def membership_remove(*, actor: Any, membership: Membership) -> None:
+    _require(actor, membership.team, Role.MANAGER)
+    with transaction.atomic():
+        _ensure_a_manager_remains(membership.team, leaving=membership)
+        membership.delete()
+
+
+def _ensure_a_manager_remains(team: Team, *, leaving: Membership | None) -> None:
+    if leaving is None or leaving.role != Role.MANAGER:
+        return
+    others = team.memberships.filter(role=Role.MANAGER).exclude(pk=leaving.pk)
+    if not others.exists():
+        raise ValidationError(_("A team needs at least one manager."))
+
+
+# Projects ------------------------------------------------------------------
+
+PROJECT_FIELDS = ("name", "description", "owner_contact", "audit_cadence_days", "badge_public")
+
+
+def project_create(*, actor: Any, team: Team, name: str, slug: str | None = None, **fields: Any) -> Project:
+    _require(actor, team, Role.MANAGER)
+    unknown = set(fields) - set(PROJECT_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown project fields: {sorted(unknown)}")
+    if not name.strip():
+        raise ValidationError({"name": [_("A project needs a name.")]})
+    if slug:
+        if slugify(slug) != slug:
+            raise ValidationError({"slug": [_("Use lowercase letters, digits and hyphens.")]})
+        if Project.objects.filter(slug=slug).exists():
+            raise ValidationError({"slug": [_("This slug is already taken.")]})
+    try:
+        return Project.objects.create(team=team, name=name.strip(), slug=slug or unique_slug(Project, name), **fields)
+    except IntegrityError:
+        raise ValidationError({"slug": [_("This slug is already taken.")]}) from None
+
+
+def project_update(*, actor: Any, project: Project, **fields: Any) -> Project:
+    _require(actor, project.team, Role.MANAGER)
+    unknown = set(fields) - set(PROJECT_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown project fields: {sorted(unknown)}")
+    if "name" in fields and not str(fields["name"]).strip():
+        raise ValidationError({"name": [_("A project needs a name.")]})
+    for field, value in fields.items():
+        setattr(project, field, value)
+    project.save()
+    return project
+
+
+def project_delete(*, actor: Any, project: Project) -> None:
+    _require(actor, project.team, Role.MANAGER)
+    project.delete()
+
+
+# Audits --------------------------------------------------------------------
+
+
+def audit_start(*, actor: Any, project: Project, rubric: Rubric | None = None, copy_from_latest: bool = False) -> Audit:
+    """Start a draft audit, blank or with the last submitted audit's answers carried over."""
+    _require(actor, project.team, Role.MANAGER)
+    rubric = rubric or default_rubric()
+    if rubric is None:
+        raise ValidationError({"rubric": [_("No rubric is loaded; run manage.py load_rubric first.")]})
+    source = latest_submitted_audit(project=project) if copy_from_latest else None
+    if copy_from_latest and source is None:
+        raise ValidationError({"copy_from_latest": [_("This project has no submitted audit to copy from.")]})
+    with transaction.atomic():
+        audit = Audit.objects.create(project=project, rubric=rubric, created_by=actor, copied_from=source)
+        if source is not None:
+            _carry_over_answers(source, audit)
+    return audit
+
+
+def _carry_over_answers(source: Audit, target: Audit) -> None:
+    """Copy answers item by item code, so a copy onto a newer rubric version keeps what still applies."""
+    items_by_code = {item.code: item for item in Item.objects.filter(rubric=target.rubric)}
+    Answer.objects.bulk_create(
+        Answer(
+            audit=target,
+            item=items_by_code[old.item.code],
+            status=old.status,
+            notes=old.notes,
+            evidence=old.evidence,
+            carried_over=True,
+            answered_by=old.answered_by,
+            answered_at=old.answered_at,
+        )
+        for old in source.answers.select_related("item")
+        if old.item.code in items_by_code
+    )
+
+
+def _check_draft(audit: Audit) -> None:
+    if audit.status != AuditStatus.DRAFT:
+        raise AuditLocked(_("This audit is submitted and can no longer change; start a new audit instead."))
+
+
+def answer_save(
+    *,
+    actor: Any,
+    audit: Audit,
+    item_code: str,
+    status: str,
+    notes: str = "",
+    evidence: Any = None,
+    base_version: int | None = None,
+) -> Answer:
+    """Save one answer. `base_version` is the version the caller last saw (0: no answer yet);
+    a save based on an older version raises AnswerConflict instead of overwriting."""
+    _require(actor, audit.project.team, Role.EDITOR)
+    _check_draft(audit)
+    status = validate_status(status)
+    links = validate_evidence(evidence)
+    item = Item.objects.filter(rubric_id=audit.rubric_id, code=item_code).first()
+    if item is None:
+        raise ValidationError({"item": [_("Unknown item “%(code)s” for this rubric.") % {"code": item_code}]})
+    try:
+        with transaction.atomic():
+            locked = Audit.objects.select_for_update().get(pk=audit.pk)
+            _check_draft(locked)
+            answer = Answer.objects.select_for_update().filter(audit=audit, item=item).first()
+            current_version = answer.version if answer else 0
+            if base_version is not None and base_version != current_version and answer is not None:
+                raise AnswerConflict(current=answer)
+            return _apply_answer(actor, audit, item, answer, status, notes or "", links)
+    except IntegrityError:
+        # A concurrent first save of the same item won the race.
+        raise AnswerConflict(current=Answer.objects.get(audit=audit, item=item)) from None
+
+
+def _apply_answer(
+    actor: Any, audit: Audit, item: Item, answer: Answer | None, status: str, notes: str, links: list[str]
+) -> Answer:
+    now = timezone.now()
+    if answer is None:
+        answer = Answer.objects.create(
+            audit=audit,
+            item=item,
+            status=status,
+            notes=notes,
+            evidence=links,
+            answered_by=actor,
+            answered_at=now,
+        )
+        AnswerChange.objects.create(
+            answer=answer, changed_by=actor, status_after=status, notes_after=notes, evidence_after=links
+        )
+        Audit.objects.filter(pk=audit.pk).update(updated_at=now)
+        return answer
+    unchanged = answer.status == status and answer.notes == notes and answer.evidence == links
+    if unchanged and not answer.carried_over:
+        return answer
+    if not unchanged:
+        AnswerChange.objects.create(
+            answer=answer,
+            changed_by=actor,
+            status_before=answer.status,
+            status_after=status,
+            notes_before=answer.notes,
+            notes_after=notes,
+            evidence_before=answer.evidence,
+            evidence_after=links,
+        )
+    answer.status, answer.notes, answer.evidence = status, notes, links
+    answer.carried_over = False
+    answer.answered_by, answer.answered_at = actor, now
+    answer.version += 1
+    answer.save()
+    Audit.objects.filter(pk=audit.pk).update(updated_at=now)
+    return answer
+
+
+@dataclass
+class BulkAnswerError(Exception):
+    """One or more elements of a bulk write are invalid; nothing was saved."""
+
+    errors: dict[int, dict[str, list[str]]]
+
+
+def answers_bulk_upsert(*, actor: Any, audit: Audit, entries: list[dict[str, Any]]) -> list[Answer]:
+    """Upsert answers by item code, all or nothing. Later entries for the same item win."""
+    _require(actor, audit.project.team, Role.EDITOR)
+    _check_draft(audit)
+    items = {item.code: item for item in Item.objects.filter(rubric_id=audit.rubric_id)}
+    errors: dict[int, dict[str, list[str]]] = {}
+    cleaned: dict[str, tuple[str, str, list[str]]] = {}
+    for index, entry in enumerate(entries):
+        entry_errors: dict[str, list[str]] = {}
+        code = entry.get("item")
+        if code not in items:
+            entry_errors["item"] = [_("Unknown item “%(code)s” for this rubric.") % {"code": code}]
+        for field, check in (("status", validate_status), ("evidence", validate_evidence)):
+            try:
+                check(entry.get(field))
+            except ValidationError as exc:
+                entry_errors[field] = list(exc.messages)
+        notes = entry.get("notes", "")
+        if not isinstance(notes, str):
+            entry_errors["notes"] = [_("Notes must be text.")]
+        if entry_errors:
+            errors[index] = entry_errors
+        else:
+            cleaned[str(code)] = (str(entry["status"]), notes or "", validate_evidence(entry.get("evidence")))
+    if errors:
+        raise BulkAnswerError(errors=errors)
+    with transaction.atomic():
+        locked = Audit.objects.select_for_update().get(pk=audit.pk)
+        _check_draft(locked)
+        existing = {
+            a.item.code: a for a in Answer.objects.select_for_update().filter(audit=audit).select_related("item")
+        }
+        return [
+            _apply_answer(actor, audit, items[code], existing.get(code), status, notes, links)
+            for code, (status, notes, links) in cleaned.items()
+        ]
+
+
+def audit_submit(*, actor: Any, audit: Audit) -> Audit:
+    """Freeze the audit: its answers become read-only and its scores are stored."""
+    _require(actor, audit.project.team, Role.MANAGER)
+    with transaction.atomic():
+        locked = Audit.objects.select_for_update().get(pk=audit.pk)
+        _check_draft(locked)
+        result = audit_score(audit=locked)
+        locked.status = AuditStatus.SUBMITTED
+        locked.submitted_by = actor
+        locked.submitted_at = timezone.now()
+        locked.final_score = result.final
+        locked.section_scores = {s.key: float(s.score) for s in result.sections}
+        locked.band_label = result.band.label if result.band else ""
+        locked.save()
+    return locked
+
+
+def audit_delete(*, actor: Any, audit: Audit) -> None:
+    _require(actor, audit.project.team, Role.MANAGER)
+    _check_draft(audit)
+    audit.delete()

@@ -1,0 +1,66 @@
+"""Reads of rubric data, shaped for rubric.scoring."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from threading import Lock
+
+from django.db.models import Prefetch
+
+from rubric.models import Item, Rubric, ScoreBand
+from rubric.scoring import BandSpec, RubricSpec, SectionSpec
+
+BUILTIN_SLUG = "ml-test-score"
+
+_spec_cache: dict[tuple[int, str], RubricSpec] = {}
+_spec_cache_lock = Lock()
+
+
+def rubric_with_structure(rubric_id: int) -> Rubric:
+    """The rubric with sections, items and bands fetched in four queries."""
+    return Rubric.objects.prefetch_related(
+        "sections",
+        Prefetch("items", queryset=Item.objects.select_related("section").order_by("section__order", "order")),
+        Prefetch("bands", queryset=ScoreBand.objects.order_by("order")),
+    ).get(pk=rubric_id)
+
+
+def rubric_spec(rubric: Rubric) -> RubricSpec:
+    """The scoring spec of a rubric version, cached by id and content hash.
+
+    A rubric version is immutable once loaded (a replacement gets a new
+    content hash), so caching per process is safe.
+    """
+    key = (rubric.pk, rubric.content_hash)
+    cached = _spec_cache.get(key)
+    if cached is not None:
+        return cached
+    full = rubric_with_structure(rubric.pk)
+    items = list(full.items.all())
+    sections = tuple(
+        SectionSpec(
+            key=section.key,
+            title=section.title,
+            item_codes=tuple(item.code for item in items if item.section_id == section.pk),
+        )
+        for section in full.sections.all()
+    )
+    spec = RubricSpec(
+        sections=sections,
+        points={status: Decimal(str(value)) for status, value in full.points.items()},
+        bands=tuple(
+            BandSpec(lower=band.lower, upper=band.upper, label=band.label, meaning=band.meaning)
+            for band in full.bands.all()
+        ),
+    )
+    with _spec_cache_lock:
+        _spec_cache[key] = spec
+    return spec
+
+
+def default_rubric() -> Rubric | None:
+    """The newest loaded version of the built-in ML Test Score rubric, else the newest rubric."""
+    return (
+        Rubric.objects.filter(slug=BUILTIN_SLUG).order_by("-loaded_at").first()
+        or Rubric.objects.order_by("-loaded_at").first()
+    )
