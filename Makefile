@@ -42,5 +42,9 @@ format: $(VENV)/.installed-dev
 test: lint
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
+# Benchmarks (see bench/README.md); figures are recorded in bench/RESULTS.md.
+bench: $(VENV)/.installed-dev
+	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m bench
+
 clean:
 	rm -rf $(VENV) var/staticfiles .pytest_cache .mypy_cache .ruff_cache
