@@ -58,6 +58,11 @@ def rubric_spec(rubric: Rubric) -> RubricSpec:
     return spec
 
 
+def rubric_spec_by_id(rubric_id: int) -> RubricSpec:
+    cached = next((spec for (pk, _hash), spec in _spec_cache.items() if pk == rubric_id), None)
+    return cached or rubric_spec(Rubric.objects.only("pk", "content_hash").get(pk=rubric_id))
+
+
 def default_rubric() -> Rubric | None:
     """The newest loaded version of the built-in ML Test Score rubric, else the newest rubric."""
     return (
