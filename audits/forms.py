@@ -1,0 +1,103 @@
+"""Browser forms. They only parse and present input; the rules live in audits.services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from audits.models import Project, Role, Team
+from rubric.models import AnswerStatus, Rubric
+
+
+class ProjectSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name, team or description")}),
+    )
+
+
+class ProjectForm(forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = ["name", "description", "owner_contact", "audit_cadence_days", "badge_public"]
+        labels = {
+            "name": _("Name"),
+            "description": _("Description"),
+            "owner_contact": _("Contact"),
+            "audit_cadence_days": _("Audit every (days)"),
+            "badge_public": _("Public score badge"),
+        }
+        help_texts = {
+            "owner_contact": _("Who to ask about this system."),
+            "audit_cadence_days": _("The project counts as overdue when its last submitted audit is older than this."),
+            "badge_public": _("Let anyone with the link see the score badge, without signing in."),
+        }
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+class ProjectCreateForm(ProjectForm):
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), empty_label=None)
+
+    class Meta(ProjectForm.Meta):
+        fields = ["team", *ProjectForm.Meta.fields]
+
+    def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams  # type: ignore[attr-defined]
+
+
+class StartAuditForm(forms.Form):
+    BLANK = "blank"
+    COPY = "copy"
+
+    rubric = forms.ModelChoiceField(label=_("Rubric version"), queryset=Rubric.objects.none(), empty_label=None)
+    start_from = forms.ChoiceField(
+        label=_("Start"),
+        widget=forms.RadioSelect,
+        choices=[(BLANK, _("Blank")), (COPY, _("From the last submitted audit"))],
+        initial=BLANK,
+    )
+
+    def __init__(self, *args: Any, rubrics: QuerySet[Rubric], can_copy: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rubric"].queryset = rubrics  # type: ignore[attr-defined]
+        self.fields["rubric"].label_from_instance = lambda r: f"{r.localized('title')} ({r.version})"  # type: ignore[attr-defined]
+        if not can_copy:
+            self.fields["start_from"].choices = [(self.BLANK, _("Blank"))]  # type: ignore[attr-defined]
+
+
+STATUS_LABELS = {
+    AnswerStatus.NOT_DONE: _("Not done"),
+    AnswerStatus.MANUAL: _("Manual, documented and shared"),
+    AnswerStatus.AUTOMATED: _("Automated and repeated"),
+}
+
+
+class AnswerForm(forms.Form):
+    """One questionnaire item, as posted by the no-JavaScript form (the script posts JSON)."""
+
+    status = forms.ChoiceField(label=_("Answer"), choices=list(STATUS_LABELS.items()), widget=forms.RadioSelect)
+    notes = forms.CharField(label=_("Notes"), required=False, max_length=20000, widget=forms.Textarea)
+    evidence = forms.CharField(
+        label=_("Evidence links"),
+        required=False,
+        widget=forms.Textarea,
+        help_text=_("One http or https link per line."),
+    )
+    base_version = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
+
+    def evidence_links(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data.get("evidence", "").splitlines() if line.strip()]
+
+
+ROLE_LABELS = {Role.VIEWER: _("Viewer"), Role.EDITOR: _("Editor"), Role.MANAGER: _("Manager")}
+
+
+class MemberForm(forms.Form):
+    username_or_email = forms.CharField(label=_("Username or email"), max_length=254)
+    role = forms.ChoiceField(label=_("Role"), choices=list(ROLE_LABELS.items()), initial=Role.VIEWER)

@@ -1,0 +1,45 @@
+"""Display helpers for audit pages: translated labels for stored codes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.utils.formats import number_format
+
+from audits.forms import ROLE_LABELS, STATUS_LABELS
+
+register = template.Library()
+
+
+@register.filter
+def status_label(status: str | None) -> str:
+    return str(STATUS_LABELS.get(status, status or "—"))  # type: ignore[call-overload]
+
+
+@register.filter
+def role_label(role: str | None) -> str:
+    return str(ROLE_LABELS.get(role, role or "—"))  # type: ignore[call-overload]
+
+
+@register.filter
+def localized(row: Any, field: str) -> Any:
+    """The row's field in the active language (rubric rows carry their own translations)."""
+    return row.localized(field)
+
+
+@register.filter
+def band_name(label: str | None, bands: dict[str, str] | None) -> str:
+    """A stored band label in the active language, when the label is known to the rubric data."""
+    if not label:
+        return ""
+    return (bands or {}).get(label, label)
+
+
+@register.filter
+def score(value: Any) -> str:
+    """A score as the questionnaire shows it: no trailing zeros, in the active language's format."""
+    if value is None or value == "":
+        return ""
+    return number_format(Decimal(str(value)).normalize())

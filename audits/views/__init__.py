@@ -1,0 +1,1 @@
+"""Browser pages. Thin: they parse input, call audits.services / audits.selectors and render."""
