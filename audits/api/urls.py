@@ -1,3 +1,22 @@
-from django.urls import URLPattern, URLResolver
+"""/api/v1/ — see README "REST API" and /api/docs/."""
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from django.urls import URLPattern, URLResolver, path
+
+from audits.api import views
+from audits.api.badge import ProjectBadgeView
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("rubrics/", views.RubricListView.as_view(), name="api-rubric-list"),
+    path("rubrics/<slug:slug>/", views.RubricDetailView.as_view(), name="api-rubric-detail"),
+    path("projects/", views.ProjectListView.as_view(), name="api-project-list"),
+    path("projects/<slug:slug>/", views.ProjectDetailView.as_view(), name="api-project-detail"),
+    path("projects/<slug:slug>/audits/", views.ProjectAuditListView.as_view(), name="api-project-audits"),
+    path("projects/<slug:slug>/trend/", views.ProjectTrendView.as_view(), name="api-project-trend"),
+    path("projects/<slug:slug>/badge.svg", ProjectBadgeView.as_view(), name="api-project-badge"),
+    path("audits/<int:audit_id>/", views.AuditDetailView.as_view(), name="api-audit-detail"),
+    path("audits/<int:audit_id>/answers/", views.AuditAnswersView.as_view(), name="api-audit-answers"),
+    path("audits/<int:audit_id>/submit/", views.AuditSubmitView.as_view(), name="api-audit-submit"),
+    path("audits/<int:audit_id>/score/", views.AuditScoreView.as_view(), name="api-audit-score"),
+    path("audits/<int:audit_id>/export/", views.AuditExportView.as_view(), name="api-audit-export"),
+    path("portfolio/", views.PortfolioView.as_view(), name="api-portfolio"),
+]

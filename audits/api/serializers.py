@@ -1,0 +1,311 @@
+"""Explicit input and output shapes per endpoint. Rules live in audits.services, never here:
+input serializers check only the shape of a request (types, lengths), outputs only format."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from audits.models import Project
+
+# Shared pieces ------------------------------------------------------------------
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(  # type: ignore[assignment]  # the envelope's key, not Serializer.fields
+        required=False,
+        help_text="Field name, or for a list body the element's index, mapped to its messages.",
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorBodySerializer()
+
+
+class TeamRefOutput(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class RubricRefOutput(serializers.Serializer):
+    slug = serializers.CharField()
+    version = serializers.CharField()
+
+
+class BandOutput(serializers.Serializer):
+    label = serializers.CharField()  # type: ignore[assignment]
+    meaning = serializers.CharField()
+
+
+class NullableModelSerializerMixin:
+    """A nested object that renders as null when the instance has nothing to show."""
+
+    empty_attribute: str
+
+    def to_representation(self, instance: Any) -> Any:
+        if getattr(instance, self.empty_attribute, None) is None:
+            return None
+        return super().to_representation(instance)  # type: ignore[misc]
+
+
+# Rubrics ------------------------------------------------------------------------
+
+
+class RubricBandOutput(serializers.Serializer):
+    lower = serializers.FloatField(allow_null=True)
+    upper = serializers.FloatField(allow_null=True)
+    label = serializers.SerializerMethodField()  # type: ignore[assignment]
+    meaning = serializers.SerializerMethodField()
+
+    def get_label(self, band: Any) -> str:
+        return str(band.localized("label"))
+
+    def get_meaning(self, band: Any) -> str:
+        return str(band.localized("meaning"))
+
+
+class RubricItemOutput(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.SerializerMethodField()
+    guidance = serializers.SerializerMethodField()
+
+    def get_title(self, item: Any) -> str:
+        return str(item.localized("title"))
+
+    def get_guidance(self, item: Any) -> str:
+        return str(item.localized("guidance"))
+
+
+class RubricSectionOutput(serializers.Serializer):
+    key = serializers.CharField()
+    title = serializers.SerializerMethodField()
+    items = RubricItemOutput(many=True, source="items.all")
+
+    def get_title(self, section: Any) -> str:
+        return str(section.localized("title"))
+
+
+class RubricSummaryOutput(serializers.Serializer):
+    slug = serializers.CharField()
+    version = serializers.CharField()
+    title = serializers.SerializerMethodField()
+    description = serializers.SerializerMethodField()
+    source = serializers.CharField()  # type: ignore[assignment]
+    points = serializers.DictField(child=serializers.FloatField(), help_text="Points per answer status.")
+    bands = RubricBandOutput(many=True, source="bands.all")
+    loaded_at = serializers.DateTimeField()
+
+    def get_title(self, rubric: Any) -> str:
+        return str(rubric.localized("title"))
+
+    def get_description(self, rubric: Any) -> str:
+        return str(rubric.localized("description"))
+
+
+class RubricDetailOutput(RubricSummaryOutput):
+    versions = serializers.ListField(
+        child=serializers.CharField(), help_text="Every loaded version of this rubric, newest first."
+    )
+    sections = RubricSectionOutput(many=True, source="sections.all")
+
+
+# Projects -----------------------------------------------------------------------
+
+
+class ProjectCreateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    team = serializers.SlugField(max_length=100, help_text="Slug of a team you manage.")
+    slug = serializers.SlugField(max_length=100, required=False, help_text="Chosen from the name when left out.")
+    description = serializers.CharField(required=False, allow_blank=True)
+    owner_contact = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    audit_cadence_days = serializers.IntegerField(required=False, min_value=1, max_value=3650)
+    badge_public = serializers.BooleanField(required=False)
+
+
+class ProjectUpdateInput(serializers.Serializer):
+    name = serializers.CharField(required=False, max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    owner_contact = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    audit_cadence_days = serializers.IntegerField(required=False, min_value=1, max_value=3650)
+    badge_public = serializers.BooleanField(required=False)
+
+
+class LatestScoreOutput(NullableModelSerializerMixin, serializers.Serializer):
+    empty_attribute = "latest_audit_id"
+
+    audit = serializers.IntegerField(source="latest_audit_id")
+    final = serializers.FloatField(source="latest_final")
+    band = serializers.CharField(source="latest_band")
+    submitted_at = serializers.DateTimeField(source="latest_submitted_at")
+
+
+class ProjectOutput(serializers.ModelSerializer):
+    team = TeamRefOutput()
+    latest = LatestScoreOutput(
+        source="*", allow_null=True, read_only=True, help_text="The latest submitted audit; null before the first."
+    )
+
+    class Meta:
+        model = Project
+        fields = [
+            "slug",
+            "name",
+            "team",
+            "description",
+            "owner_contact",
+            "audit_cadence_days",
+            "badge_public",
+            "created_at",
+            "updated_at",
+            "latest",
+        ]
+        read_only_fields = fields
+
+
+# Audits and answers -------------------------------------------------------------
+
+
+class AuditStartInput(serializers.Serializer):
+    rubric = serializers.SlugField(
+        required=False, max_length=100, help_text="Rubric slug; the built-in ML Test Score when left out."
+    )
+    rubric_version = serializers.CharField(
+        required=False, max_length=50, help_text="A version of that rubric; the newest loaded when left out."
+    )
+    copy_from_latest = serializers.BooleanField(
+        default=False, help_text="Start from the answers of the project's latest submitted audit."
+    )
+
+
+class AuditSummaryOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    project = serializers.CharField(source="project.slug")
+    status = serializers.CharField()
+    rubric = RubricRefOutput()
+    copied_from = serializers.IntegerField(source="copied_from_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+    created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
+    updated_at = serializers.DateTimeField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    submitted_by = serializers.CharField(source="submitted_by.username", allow_null=True, default=None)
+    final = serializers.FloatField(
+        source="final_score", allow_null=True, help_text="Frozen at submit; null for a draft (see /score/)."
+    )
+    band = serializers.CharField(source="band_label", help_text="Frozen at submit; empty for a draft.")
+
+
+class AnswerInput(serializers.Serializer):
+    item = serializers.CharField(max_length=50, help_text="Item code, e.g. data-1.")
+    status = serializers.CharField(max_length=20, help_text="not_done, manual or automated.")
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    evidence = serializers.ListField(
+        child=serializers.CharField(allow_blank=True, max_length=4000), required=False, help_text="http(s) links."
+    )
+
+
+class AnswerOutput(serializers.Serializer):
+    item = serializers.CharField(source="item.code")
+    status = serializers.CharField()
+    notes = serializers.CharField()
+    evidence = serializers.ListField(child=serializers.CharField())
+    carried_over = serializers.BooleanField()
+    version = serializers.IntegerField()
+    answered_by = serializers.CharField(source="answered_by.username", allow_null=True, default=None)
+    answered_at = serializers.DateTimeField(allow_null=True)
+
+
+class SectionScoreOutput(serializers.Serializer):
+    key = serializers.CharField()
+    title = serializers.CharField()
+    score = serializers.FloatField()
+    max = serializers.FloatField()
+    answered = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class ScoreOutput(serializers.Serializer):
+    audit = serializers.IntegerField()
+    status = serializers.CharField()
+    final = serializers.FloatField()
+    band = BandOutput(allow_null=True)
+    sections = SectionScoreOutput(many=True)
+    weakest = serializers.ListField(child=serializers.CharField(), help_text="Keys of the lowest sections.")
+    answered = serializers.IntegerField()
+    total = serializers.IntegerField()
+    rubric = RubricRefOutput()
+
+
+class AuditDetailOutput(AuditSummaryOutput):
+    answers = AnswerOutput(many=True)
+    score = ScoreOutput()
+
+
+# Trend and portfolio ------------------------------------------------------------
+
+
+class TrendPointOutput(serializers.Serializer):
+    audit = serializers.IntegerField(source="audit_id")
+    submitted_at = serializers.DateTimeField()
+    submitted_by = serializers.CharField()
+    final = serializers.FloatField()
+    sections = serializers.DictField(child=serializers.FloatField(), help_text="Section key to score.")
+
+
+class PortfolioProjectOutput(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    team = TeamRefOutput()
+
+
+class PortfolioRowOutput(serializers.Serializer):
+    project = PortfolioProjectOutput()
+    latest_audit = serializers.IntegerField(source="latest_audit_id", allow_null=True)
+    final = serializers.FloatField(allow_null=True)
+    band = BandOutput(allow_null=True)
+    previous_final = serializers.FloatField(allow_null=True)
+    change = serializers.FloatField(allow_null=True, help_text="final minus the previous submitted audit's final.")
+    last_audit_at = serializers.DateTimeField(allow_null=True)
+    due_at = serializers.DateTimeField(help_text="When the next audit is due (last audit, or creation, + cadence).")
+    overdue = serializers.BooleanField()
+
+
+# Export ------------------------------------------------------------------------
+
+
+class ExportItemOutput(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.CharField(allow_null=True, help_text="null when the item is not answered.")
+    points = serializers.FloatField()
+    notes = serializers.CharField()
+    evidence = serializers.ListField(child=serializers.CharField())
+    answered_by = serializers.CharField(allow_null=True)
+    answered_at = serializers.DateTimeField(allow_null=True)
+
+
+class ExportSectionOutput(SectionScoreOutput):
+    items = ExportItemOutput(many=True)
+
+
+class ExportProjectOutput(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    team = TeamRefOutput()
+
+
+class ExportOutput(serializers.Serializer):
+    project = ExportProjectOutput()
+    audit = AuditSummaryOutput()
+    rubric = RubricRefOutput()
+    final = serializers.FloatField()
+    band = BandOutput(allow_null=True)
+    weakest = serializers.ListField(child=serializers.CharField())
+    sections = ExportSectionOutput(many=True)
+
+
+class ExportQueryInput(serializers.Serializer):
+    format = serializers.ChoiceField(choices=["json", "csv", "md"], default="json")

@@ -1,0 +1,125 @@
+"""API tokens: several named keys per user, stored only as a SHA-256 hash.
+
+A key looks like ``mla_<prefix>_<secret>``. The eight-character prefix is stored in clear so a
+request's token can be found with one indexed lookup and so people can tell their tokens apart;
+the whole key is compared by hash, so a database leak does not leak usable keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+KEY_PREFIX = "mla_"
+PREFIX_LENGTH = 8
+MAX_NAME_LENGTH = 100
+# Recording every request's time would turn each API read into a write; a minute is precise enough.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class ApiToken(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=MAX_NAME_LENGTH)
+    prefix = models.CharField(max_length=PREFIX_LENGTH, unique=True)
+    key_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        app_label = "audits"
+        ordering = ["-created_at", "-pk"]
+        verbose_name = gettext_lazy("API token")
+        verbose_name_plural = gettext_lazy("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({KEY_PREFIX}{self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def display_prefix(self) -> str:
+        return f"{KEY_PREFIX}{self.prefix}_…"
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _split_key(key: str) -> str | None:
+    """The lookup prefix of a well-formed key, else None."""
+    if not key.startswith(KEY_PREFIX) or len(key) < len(KEY_PREFIX) + PREFIX_LENGTH + 2:
+        return None
+    if key[len(KEY_PREFIX) + PREFIX_LENGTH] != "_":
+        return None
+    return key[len(KEY_PREFIX) : len(KEY_PREFIX) + PREFIX_LENGTH]
+
+
+# Services ----------------------------------------------------------------------
+
+
+def api_token_create(*, user: Any, name: str) -> tuple[ApiToken, str]:
+    """Create a token and return it with its key; the key is not stored and cannot be shown again."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": [_("Give the token a name, for example the job that will use it.")]})
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValidationError({"name": [_("Use at most %(n)s characters.") % {"n": MAX_NAME_LENGTH}]})
+    for _attempt in range(5):
+        prefix = secrets.token_hex(PREFIX_LENGTH // 2)
+        key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+        try:
+            with transaction.atomic():
+                token = ApiToken.objects.create(user=user, name=name, prefix=prefix, key_hash=hash_key(key))
+        except IntegrityError:
+            continue  # prefix collision: draw again
+        return token, key
+    raise RuntimeError("Could not draw an unused token prefix.")
+
+
+def api_token_revoke(*, user: Any, token_id: int) -> ApiToken:
+    """Revoke one of the user's own tokens; revoking twice keeps the first revocation time."""
+    token = ApiToken.objects.filter(user=user, pk=token_id).first()
+    if token is None:
+        raise ValidationError(_("You have no such token."))
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def api_token_touch(*, token: ApiToken) -> None:
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+
+
+# Selectors ---------------------------------------------------------------------
+
+
+def api_token_for_key(key: str) -> ApiToken | None:
+    """The active token the key belongs to (with its user), or None."""
+    prefix = _split_key(key)
+    if prefix is None:
+        return None
+    token = ApiToken.objects.select_related("user").filter(prefix=prefix, revoked_at__isnull=True).first()
+    if token is None or not hmac.compare_digest(token.key_hash, hash_key(key)):
+        return None
+    return token
+
+
+def api_tokens_of(*, user: Any) -> models.QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user)

@@ -1,0 +1,144 @@
+"""One JSON error envelope for every error, and request rates per token and per anonymous client."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+from django.core.cache import caches
+from rest_framework.test import APIClient
+
+from audits.api.exceptions import api_exception_handler
+from audits.api.throttling import THROTTLE_CACHE_ALIAS
+from audits.models import Project
+from audits.services import AnswerConflict
+
+pytestmark = pytest.mark.django_db
+
+
+def test_validation_errors_name_each_field(client_as, team, manager):
+    response = client_as("manager").post("/api/v1/projects/", {"team": "ranking", "audit_cadence_days": 0})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["status"] == 400 and error["code"] == "invalid"
+    assert set(error["fields"]) == {"name", "audit_cadence_days"}
+
+
+def test_service_validation_errors_use_the_same_envelope(client_as, project, manager):
+    response = client_as("manager").post(
+        "/api/v1/projects/", {"name": "Dup", "team": "ranking", "slug": "search-ranking"}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"slug": ["This slug is already taken."]}
+
+
+def test_a_role_too_low_gets_403_with_a_message(client_as, project, viewer):
+    response = client_as("viewer").delete("/api/v1/projects/search-ranking/")
+    assert response.json() == {
+        "error": {"status": 403, "code": "permission_denied", "message": "Your role in this team does not allow this."}
+    }
+
+
+def test_an_invisible_project_gets_404_not_403(client_as, project, outsider):
+    response = client_as("outsider").delete("/api/v1/projects/search-ranking/")
+    assert response.json() == {"error": {"status": 404, "code": "not_found", "message": "No such project."}}
+
+
+def test_malformed_json_is_400_in_the_envelope(client_as, project, manager):
+    response = client_as("manager").generic(
+        "PATCH", "/api/v1/projects/search-ranking/", "{not json", content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "parse_error"
+
+
+def test_a_bad_filter_value_is_400(client_as, project, viewer):
+    response = client_as("viewer").get("/api/v1/projects/?updated_since=yesterday")
+    assert response.status_code == 400
+    assert "updated_since" in response.json()["error"]["fields"]
+
+
+def test_unsupported_method_is_405_in_the_envelope(client_as, project, viewer):
+    response = client_as("viewer").put("/api/v1/projects/search-ranking/", {})
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_each_token_has_its_own_request_budget(settings, token_client, project, viewer):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"user": "3/minute", "anon": "2/minute"},
+    }
+    first, second = token_client(viewer), token_client(viewer)
+    assert [first.get("/api/v1/projects/").status_code for _ in range(4)] == [200, 200, 200, 429]
+    throttled = first.get("/api/v1/projects/")
+    assert throttled.json()["error"]["code"] == "throttled"
+    assert int(throttled["Retry-After"]) > 0
+    assert second.get("/api/v1/projects/").status_code == 200
+
+
+def test_anonymous_clients_are_throttled_separately(settings, project):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"user": "3/minute", "anon": "2/minute"},
+    }
+    Project.objects.filter(pk=project.pk).update(badge_public=True)
+    anonymous = APIClient()
+    codes = [anonymous.get("/api/v1/projects/search-ranking/badge.svg").status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+
+
+def test_throttle_rates_come_from_the_environment():
+    env = {**os.environ, "MLAUDIT_API_THROTTLE_USER": "7/hour", "MLAUDIT_API_THROTTLE_ANON": "5/day"}
+    program = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'])"
+    )
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    out = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True, check=True).stdout
+    assert "'user': '7/hour'" in out and "'anon': '5/day'" in out
+
+
+def test_throttle_counts_can_be_kept_in_redis_for_all_workers(settings, token_client, project, viewer):
+    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    prefix = f"mlaudit-test-throttle-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        **settings.CACHES,
+        THROTTLE_CACHE_ALIAS: {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": prefix,
+        },
+    }
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"user": "2/minute", "anon": "2/minute"},
+    }
+    client = token_client(viewer)
+    token = viewer.api_tokens.get()
+    try:
+        assert [client.get("/api/v1/projects/").status_code for _ in range(3)] == [200, 200, 429]
+        assert len(caches[THROTTLE_CACHE_ALIAS].get(f"throttle_user_token-{token.pk}")) == 2
+    finally:
+        caches[THROTTLE_CACHE_ALIAS].delete(f"throttle_user_token-{token.pk}")
+
+
+def test_an_answer_conflict_becomes_409_with_the_current_version(answered_audit):
+    answer = answered_audit.answers.get(item__code="data-1")
+    response = api_exception_handler(AnswerConflict(current=answer), {})
+    assert response.status_code == 409
+    assert response.data["error"]["code"] == "conflict"
+    assert response.data["error"]["fields"] == {"version": [str(answer.version)]}
+
+
+def test_an_unexpected_error_is_logged_and_answered_in_the_envelope(settings, caplog):
+    settings.DEBUG = False
+    with caplog.at_level("ERROR", logger="mlaudit.api"):
+        response = api_exception_handler(RuntimeError("disk on fire"), {"view": None})
+    assert response.status_code == 500
+    assert response.data["error"]["code"] == "server_error"
+    assert "disk on fire" not in str(response.data)
+    assert any(record.exc_info and "disk on fire" in str(record.exc_info[1]) for record in caplog.records)
