@@ -1,0 +1,33 @@
+"""How the managers' pages write scores: 7 and 1.5 (1,5 in Spanish), never 7.0 or 7.00."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils.formats import get_format
+
+
+def plain(value: Decimal) -> str:
+    """A score as people write it: 7, 1.5 (never 7.0 or 7.00)."""
+    return f"{value.normalize():f}"
+
+
+def score(value: Any) -> str:
+    """A score in the current language's notation; empty for no value.
+
+    Dashboards print hundreds of numbers per page; this is much cheaper than the floatformat filter.
+    """
+    if value is None or value == "":
+        return ""
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    return plain(number).replace(".", str(get_format("DECIMAL_SEPARATOR")))
+
+
+def signed_score(value: Any) -> str:
+    """A change in score with its sign: +1.5, -2, 0."""
+    text = score(value)
+    return f"+{text}" if text and value > 0 else text

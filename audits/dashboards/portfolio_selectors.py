@@ -1,0 +1,226 @@
+"""Reads for the portfolio page: every visible project's latest scores, most-missed tests, status heatmap.
+
+A thousand projects are counted, filtered, sorted and paged from plain values (one query), and only the
+page's projects are detailed; every function runs a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from audits.dashboards.selectors import BandLabel, RubricLabels, rubric_labels
+from audits.models import Answer, Project, Team
+from audits.selectors import next_audit_due, portfolio_queryset, visible_teams
+from rubric.models import AnswerStatus, Item, Rubric
+from rubric.scoring import NOT_DONE, BandSpec, RubricSpec, band_for
+from rubric.selectors import default_rubric, rubric_spec_by_id
+
+PORTFOLIO_SORTS = ("name", "final", "change", "last_audit", "due")
+
+
+@dataclass(frozen=True)
+class ItemMisses:
+    item: Item
+    not_done: int
+    manual: int
+    automated: int
+    audited: int
+
+    @property
+    def title(self) -> str:
+        return str(self.item.localized("title"))
+
+    @property
+    def percent_missed(self) -> int:
+        return round(100 * self.not_done / self.audited) if self.audited else 0
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioEntry:
+    """One visible project's latest scores: enough to count, filter, sort and page a large portfolio.
+
+    Built from plain values in one query, without model instances, so a thousand projects stay cheap.
+    """
+
+    project_id: int
+    name: str
+    slug: str
+    team_id: int
+    rubric_id: int | None
+    latest_audit_id: int | None
+    final: Decimal | None
+    band: BandSpec | None
+    previous_final: Decimal | None
+    last_audit_at: datetime | None
+    due_at: datetime
+    overdue: bool
+
+    @property
+    def change(self) -> Decimal | None:
+        if self.final is None or self.previous_final is None:
+            return None
+        return self.final - self.previous_final
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    entries: list[PortfolioEntry]  # after filters and sorting, all pages
+    teams: list[Team]  # every team the user sees, for the filter
+    rubric: Rubric | None
+    bands: list[BandLabel]
+    items: list[Item]  # the main rubric's items, in order
+    item_codes: dict[int, str]  # item id -> code for every rubric the rows' latest audits use
+    band_counts: list[tuple[BandLabel | None, int]]  # None: projects without a submitted audit
+
+
+def portfolio(*, user: Any, team_slug: str = "", band_label: str = "", sort: str = "name") -> Portfolio:
+    """Every visible project's latest score, filtered and sorted, with the rubric labels to show it."""
+    projects: QuerySet[Project] = portfolio_queryset(user=user)
+    if team_slug:
+        projects = projects.filter(team__slug=team_slug)
+    entries = portfolio_entries(projects=projects)
+    # Entries without a submitted audit have no rubric; the others say which version their latest audit used.
+    rubric_ids: Counter[int] = Counter(entry.rubric_id for entry in entries if entry.rubric_id is not None)
+    rubric = _main_rubric(rubric_ids)
+    labels = rubric_labels(rubric) if rubric else RubricLabels(bands=[], items=[], section_titles={})
+    item_codes = {item.pk: item.code for item in labels.items}
+    older_rubric_ids: set[int] = set(rubric_ids) - {rubric.pk} if rubric else set()
+    if older_rubric_ids:
+        item_codes.update(Item.objects.filter(rubric_id__in=older_rubric_ids).values_list("pk", "code"))
+    counts = Counter(entry.band.label if entry.band else None for entry in entries)
+    band_counts: list[tuple[BandLabel | None, int]] = [(band, counts.get(band.label, 0)) for band in labels.bands]
+    band_counts.append((None, counts.get(None, 0)))
+    if band_label:
+        entries = [entry for entry in entries if entry.band is not None and entry.band.label == band_label]
+    return Portfolio(
+        entries=sort_portfolio_entries(entries, sort),
+        teams=list(visible_teams(user=user).order_by("name")),
+        rubric=rubric,
+        bands=labels.bands,
+        items=labels.items,
+        item_codes=item_codes,
+        band_counts=band_counts,
+    )
+
+
+def portfolio_entries(*, projects: QuerySet[Project]) -> list[PortfolioEntry]:
+    """One entry per project of a portfolio_queryset, in one query; bands and due dates follow the same
+    rules as audits.selectors.portfolio_rows (rubric.scoring.band_for and audits.selectors.next_audit_due)."""
+    now = timezone.now()
+    specs: dict[int, RubricSpec] = {}
+    entries = []
+    rows = projects.values_list(  # type: ignore[misc]  # annotations of portfolio_queryset
+        "pk",
+        "name",
+        "slug",
+        "team_id",
+        "created_at",
+        "audit_cadence_days",
+        "latest_audit_id",
+        "latest_final",
+        "latest_submitted_at",
+        "latest_rubric_id",
+        "previous_final",
+    )
+    for pk, name, slug, team_id, created_at, cadence, audit_id, final, last_at, rubric_id, previous in rows:
+        band = None
+        if final is not None and rubric_id is not None:
+            if rubric_id not in specs:
+                specs[rubric_id] = rubric_spec_by_id(rubric_id)
+            band = band_for(specs[rubric_id].bands, final)
+        due_at = next_audit_due(last_audit_at=last_at, created_at=created_at, cadence_days=cadence)
+        entries.append(
+            PortfolioEntry(
+                project_id=pk,
+                name=name,
+                slug=slug,
+                team_id=team_id,
+                rubric_id=rubric_id,
+                latest_audit_id=audit_id,
+                final=final,
+                band=band,
+                previous_final=previous,
+                last_audit_at=last_at,
+                due_at=due_at,
+                overdue=due_at < now,
+            )
+        )
+    return entries
+
+
+def _main_rubric(rubric_ids: Counter[int]) -> Rubric | None:
+    """The rubric most latest audits use (else the default one); heatmap rows and band names come from it."""
+    if not rubric_ids:
+        return default_rubric()
+    return Rubric.objects.filter(pk=rubric_ids.most_common(1)[0][0]).first()
+
+
+def sort_portfolio_entries(entries: list[PortfolioEntry], sort: str) -> list[PortfolioEntry]:
+    """Sort by one of PORTFOLIO_SORTS ("-" prefix for descending); projects without a value go last."""
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key not in PORTFOLIO_SORTS:
+        key, descending = "name", False
+    by_name = sorted(entries, key=lambda entry: entry.name.lower())
+    if key == "name":
+        return list(reversed(by_name)) if descending else by_name
+    values = {
+        "final": lambda entry: entry.final,
+        "change": lambda entry: entry.change,
+        "last_audit": lambda entry: entry.last_audit_at,
+        "due": lambda entry: entry.due_at,
+    }[key]
+    present = [entry for entry in by_name if values(entry) is not None]
+    missing = [entry for entry in by_name if values(entry) is None]
+    return sorted(present, key=values, reverse=descending) + missing
+
+
+def latest_status_matrix(*, audit_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """{audit id: {item code: status}} for the given audits, in one query."""
+    matrix: dict[int, dict[str, str]] = {audit_id: {} for audit_id in audit_ids}
+    # order_by(): Answer's default ordering would join every audit (by their creation date) for nothing.
+    answers = (
+        Answer.objects.filter(audit_id__in=list(audit_ids)).order_by().values_list("audit_id", "item__code", "status")
+    )
+    for audit_id, code, status in answers:
+        matrix[audit_id][code] = status
+    return matrix
+
+
+def most_missed_items(
+    *, items: Sequence[Item], item_codes: dict[int, str], audit_ids: Sequence[int]
+) -> list[ItemMisses]:
+    """The items ranked by how many of the audits leave them not done (an unanswered item counts as not done).
+
+    One aggregate query over the audits' answers, grouped by item id (`item_codes` maps ids of every rubric
+    version in use to codes, so audits on older versions count under the same test).
+    """
+    done: Counter[tuple[str, str]] = Counter()
+    for item_id, status, count in (
+        Answer.objects.filter(audit_id__in=list(audit_ids))
+        .exclude(status=NOT_DONE)
+        .values_list("item_id", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        done[(item_codes.get(item_id, ""), status)] += count
+    audited = len(audit_ids)
+    ranked = []
+    for item in items:
+        manual = done[(item.code, AnswerStatus.MANUAL)]
+        automated = done[(item.code, AnswerStatus.AUTOMATED)]
+        ranked.append(
+            ItemMisses(
+                item=item, not_done=audited - manual - automated, manual=manual, automated=automated, audited=audited
+            )
+        )
+    # Stable sort: ties keep the rubric's order.
+    return sorted(ranked, key=lambda misses: (-misses.not_done, -misses.manual))

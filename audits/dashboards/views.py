@@ -1,0 +1,200 @@
+"""The managers' pages. Thin: reads come from selectors, figures from charts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html_join
+from django.utils.translation import gettext as _
+
+from audits.dashboards import charts
+from audits.dashboards.formatting import score, signed_score
+from audits.dashboards.portfolio_selectors import (
+    PORTFOLIO_SORTS,
+    PortfolioEntry,
+    latest_status_matrix,
+    most_missed_items,
+    portfolio,
+)
+from audits.dashboards.selectors import (
+    BandLabel,
+    audit_result,
+    comparable_audits,
+    compare_audits,
+    trend_for_project,
+)
+from audits.selectors import audit_for_user, project_for_user
+
+# The table and the heatmap show one page of projects; band counts and most-missed tests cover all of them.
+PORTFOLIO_PAGE_SIZE = 50
+MOST_MISSED_SHOWN = 10
+
+
+def audit_result_view(request: HttpRequest, audit_id: int) -> HttpResponse:
+    audit = audit_for_user(user=request.user, audit_id=audit_id)
+    result = audit_result(audit=audit)
+    context = {
+        "audit": audit,
+        "project": audit.project,
+        "rubric_title": audit.rubric.localized("title"),
+        "result": result,
+        "chart": charts.section_scores_chart(result.score, result.section_titles),
+        "sections": [
+            {"score": section, "title": result.section_titles.get(section.key, section.title)}
+            for section in result.score.sections
+        ],
+        "weakest_titles": [result.section_titles.get(key, key) for key in result.score.weakest],
+    }
+    return render(request, "dashboards/audit_result.html", context)
+
+
+def project_trend_view(request: HttpRequest, slug: str) -> HttpResponse:
+    project = project_for_user(user=request.user, slug=slug)
+    trend = trend_for_project(project=project)
+    urls = [reverse("dashboards:audit-result", args=[point.audit_id]) for point in trend.points]
+    keys = list(trend.section_titles)
+    # Cells formatted here rather than by template filters: one row per audit, the project's whole history.
+    rows = [
+        {
+            "point": point,
+            "url": url,
+            "submitted": date_format(timezone.localtime(point.submitted_at), "SHORT_DATETIME_FORMAT"),
+            "final": score(point.final),
+            "section_cells": format_html_join(
+                "", '<td class="num">{}</td>', ((score(point.sections.get(key)) or "—",) for key in keys)
+            ),
+        }
+        for point, url in zip(trend.points, urls, strict=True)
+    ]
+    context = {
+        "project": project,
+        "trend": trend,
+        "section_titles": [trend.section_titles[key] for key in keys],
+        "rows": rows,
+        "chart": charts.trend_chart(trend, urls) if trend.points else None,
+    }
+    return render(request, "dashboards/project_trend.html", context)
+
+
+def portfolio_view(request: HttpRequest) -> HttpResponse:
+    team_slug = request.GET.get("team", "")
+    band_label = request.GET.get("band", "")
+    sort = request.GET.get("sort", "name")
+    data = portfolio(user=request.user, team_slug=team_slug, band_label=band_label, sort=sort)
+    page = Paginator(data.entries, PORTFOLIO_PAGE_SIZE).get_page(request.GET.get("page"))
+    page_entries: list[PortfolioEntry] = list(page.object_list)
+    bands_by_label = {band.label: band for band in data.bands}
+    team_names = {team.pk: team.name for team in data.teams}
+    matrix = latest_status_matrix(audit_ids=[entry.latest_audit_id for entry in page_entries if entry.latest_audit_id])
+    audited_ids = [entry.latest_audit_id for entry in data.entries if entry.latest_audit_id]
+    context: dict[str, Any] = {
+        "portfolio": data,
+        "page": page,
+        "lines": [_portfolio_line(entry, bands_by_label, team_names) for entry in page_entries],
+        "not_audited": _("Not audited yet"),
+        "overdue_label": _("overdue"),
+        "teams": data.teams,
+        "team_slug": team_slug,
+        "band_label": band_label,
+        "sort": sort if sort.lstrip("-") in PORTFOLIO_SORTS else "name",
+        "sort_columns": _sort_columns(sort),
+        "overdue_count": sum(1 for entry in data.entries if entry.overdue),
+        "audited_count": len(audited_ids),
+        "most_missed": most_missed_items(items=data.items, item_codes=data.item_codes, audit_ids=audited_ids)[
+            :MOST_MISSED_SHOWN
+        ],
+        "page_size": PORTFOLIO_PAGE_SIZE,
+        "band_chart": charts.band_counts_chart(data.band_counts),
+        "heatmap": None,
+    }
+    if page_entries and data.items:
+        context["heatmap"] = charts.status_heatmap_chart(
+            data.items,
+            _column_names(page_entries),
+            [matrix.get(entry.latest_audit_id) if entry.latest_audit_id else None for entry in page_entries],
+        )
+    return render(request, "dashboards/portfolio.html", context)
+
+
+def _portfolio_line(entry: PortfolioEntry, bands: dict[str, BandLabel], team_names: dict[int, str]) -> dict[str, Any]:
+    """One table row, formatted here: a page of 50 rows renders much faster from flat values."""
+    change = entry.change
+    return {
+        "slug": entry.slug,
+        "name": entry.name,
+        "team": team_names.get(entry.team_id, ""),
+        "trend_url": reverse("dashboards:project-trend", args=[entry.slug]),
+        "result_url": reverse("dashboards:audit-result", args=[entry.latest_audit_id]) if entry.latest_audit_id else "",
+        "final": score(entry.final),
+        "band": bands.get(entry.band.label) if entry.band else None,
+        "change": signed_score(change),
+        "direction": "same" if not change else "up" if change > 0 else "down",
+        "last_audit_at": entry.last_audit_at,
+        "due_at": entry.due_at,
+        "overdue": entry.overdue,
+    }
+
+
+def _column_names(entries: list[PortfolioEntry]) -> list[str]:
+    """Project names as heatmap columns; a repeated name gets its slug, since columns merge by label."""
+    repeated = {name for name, count in Counter(entry.name for entry in entries).items() if count > 1}
+    return [f"{entry.name} ({entry.slug})" if entry.name in repeated else entry.name for entry in entries]
+
+
+def _sort_columns(current: str) -> dict[str, dict[str, str]]:
+    """For each sortable column: the sort a click on its header selects, and its aria-sort state."""
+    columns = {}
+    for key in PORTFOLIO_SORTS:
+        if current == key:
+            columns[key] = {"next": f"-{key}", "aria": "ascending"}
+        elif current == f"-{key}":
+            columns[key] = {"next": key, "aria": "descending"}
+        else:
+            columns[key] = {"next": key, "aria": "none"}
+    return columns
+
+
+def compare_view(request: HttpRequest, slug: str) -> HttpResponse:
+    project = project_for_user(user=request.user, slug=slug)
+    audits = comparable_audits(project=project)
+    by_id = {audit.pk: audit for audit in audits}
+    before = by_id.get(_int_or_none(request.GET.get("a")))  # type: ignore[arg-type]
+    after = by_id.get(_int_or_none(request.GET.get("b")))  # type: ignore[arg-type]
+    if before is None and after is None and len(audits) >= 2:
+        # Default: what changed in the latest audit since the one before it.
+        after, before = audits[0], audits[1]
+    error = ""
+    comparison = None
+    if before is not None and after is not None:
+        if before.pk == after.pk:
+            error = _("Choose two different audits.")
+        else:
+            comparison = compare_audits(before=before, after=after)
+    elif len(audits) < 2:
+        error = _("This project needs at least two submitted audits before they can be compared.")
+    else:
+        error = _("Choose the two audits to compare.")
+    context = {
+        "project": project,
+        "audits": audits,
+        "before": before,
+        "after": after,
+        "comparison": comparison,
+        "error": error,
+        "chart": charts.comparison_chart(comparison) if comparison else None,
+    }
+    return render(request, "dashboards/compare.html", context)
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None

@@ -1,0 +1,159 @@
+"""Generate a large synthetic portfolio for the benchmarks (bench/portfolio.py).
+
+Meant for a dedicated, empty database: it refuses to add a second portfolio on top of a
+partial one. Everything is written with bulk_create in blocks of projects, so memory stays
+flat and 1,000 projects x 20 audits x 28 answers take about a minute.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.utils import timezone
+
+from audits.models import Answer, Audit, AuditStatus, Membership, Project, Role, Team
+from rubric.models import Item
+from rubric.scoring import score_answers
+from rubric.selectors import default_rubric, rubric_spec
+
+BENCH_PREFIX = "bench-"
+BENCH_USERNAME = "bench-manager"
+STATUSES = ("not_done", "manual", "automated")
+PROJECTS_PER_BLOCK = 50
+
+
+class Command(BaseCommand):
+    help = "Seed a synthetic portfolio (teams, projects, submitted audits, answers) for benchmarks."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--projects", type=int, default=1000)
+        parser.add_argument("--audits", type=int, default=20, help="Submitted audits per project.")
+        parser.add_argument("--teams", type=int, default=10)
+        parser.add_argument("--seed", type=int, default=2017, help="Random seed, for repeatable data.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        projects, audits, teams = options["projects"], options["audits"], options["teams"]
+        existing = Project.objects.filter(slug__startswith=BENCH_PREFIX).count()
+        if existing:
+            expected_audits = projects * audits
+            found_audits = Audit.objects.filter(project__slug__startswith=BENCH_PREFIX).count()
+            if existing == projects and found_audits == expected_audits:
+                self.stdout.write(f"Benchmark portfolio already present ({existing} projects); nothing seeded.")
+                return
+            raise CommandError(
+                f"A different benchmark portfolio is present ({existing} projects, {found_audits} audits); "
+                "seed into a fresh database instead."
+            )
+        rubric = default_rubric()
+        if rubric is None:
+            raise CommandError("No rubric is loaded; run manage.py migrate (or load_rubric) first.")
+        started = timezone.now()
+        rng = random.Random(options["seed"])
+        user = self._manager(teams)
+        team_rows = list(Team.objects.filter(slug__startswith=BENCH_PREFIX).order_by("slug"))
+        items = list(Item.objects.filter(rubric=rubric).order_by("section__order", "order"))
+        spec = rubric_spec(rubric)
+        for first in range(0, projects, PROJECTS_PER_BLOCK):
+            count = min(PROJECTS_PER_BLOCK, projects - first)
+            with transaction.atomic():
+                self._seed_block(rng, first, count, audits, team_rows, rubric, items, spec, user)
+            self.stdout.write(f"  {first + count}/{projects} projects", ending="\r")
+            self.stdout.flush()
+        self.stdout.write("")  # end the progress line
+        seconds = (timezone.now() - started).total_seconds()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Seeded {projects} projects x {audits} audits x {len(items)} answers in {seconds:.0f} s "
+                f"(sign in as {BENCH_USERNAME!r}, a manager of all {teams} teams)."
+            )
+        )
+
+    def _manager(self, teams: int) -> Any:
+        user, _created = get_user_model().objects.get_or_create(
+            username=BENCH_USERNAME, defaults={"email": "bench@example.com"}
+        )
+        user.set_unusable_password()
+        user.save()
+        created = Team.objects.bulk_create(
+            Team(name=f"Bench team {index + 1:02d}", slug=f"{BENCH_PREFIX}team-{index + 1:02d}")
+            for index in range(teams)
+        )
+        Membership.objects.bulk_create(Membership(team=team, user=user, role=Role.MANAGER) for team in created)
+        return user
+
+    def _seed_block(
+        self,
+        rng: random.Random,
+        first: int,
+        count: int,
+        audits: int,
+        teams: list[Team],
+        rubric: Any,
+        items: list[Item],
+        spec: Any,
+        user: Any,
+    ) -> None:
+        now = timezone.now()
+        projects = Project.objects.bulk_create(
+            Project(
+                team=teams[index % len(teams)],
+                name=f"Bench system {index + 1:04d}",
+                slug=f"{BENCH_PREFIX}{index + 1:04d}",
+                audit_cadence_days=rng.choice((30, 90, 90, 90, 180)),
+            )
+            for index in range(first, first + count)
+        )
+        audit_rows: list[Audit] = []
+        statuses_per_audit: list[dict[str, str]] = []
+        for project in projects:
+            # Each system starts somewhere and mostly improves, audit after audit.
+            level = {item.code: rng.choices((0, 1, 2), weights=(6, 3, 1))[0] for item in items}
+            last_days_ago = rng.uniform(1, 200)
+            for index in range(audits):
+                for code in level:
+                    roll = rng.random()
+                    if roll < 0.12:
+                        level[code] = min(2, level[code] + 1)
+                    elif roll < 0.15:
+                        level[code] = max(0, level[code] - 1)
+                statuses = {code: STATUSES[value] for code, value in level.items()}
+                result = score_answers(spec, statuses)
+                submitted_at = now - timedelta(days=last_days_ago + 30 * (audits - 1 - index))
+                audit_rows.append(
+                    Audit(
+                        project=project,
+                        rubric=rubric,
+                        status=AuditStatus.SUBMITTED,
+                        created_by=user,
+                        submitted_by=user,
+                        submitted_at=submitted_at,
+                        final_score=result.final,
+                        section_scores={s.key: float(s.score) for s in result.sections},
+                        band_label=result.band.label if result.band else "",
+                    )
+                )
+                statuses_per_audit.append(statuses)
+        created = Audit.objects.bulk_create(audit_rows, batch_size=1000)
+        Answer.objects.bulk_create(
+            (
+                Answer(
+                    audit=audit,
+                    item=item,
+                    status=statuses[item.code],
+                    notes="Checked in the weekly review." if statuses[item.code] != "not_done" else "",
+                    evidence=[f"https://ci.example.com/{audit.project.slug}/{item.code}"]
+                    if statuses[item.code] == "automated"
+                    else [],
+                    answered_by=user,
+                    answered_at=audit.submitted_at,
+                )
+                for audit, statuses in zip(created, statuses_per_audit, strict=True)
+                for item in items
+            ),
+            batch_size=2000,
+        )
