@@ -1,0 +1,200 @@
+"""REST API for MLflow evidence: connections, syncs and findings. Thin DRF views over services and selectors;
+authentication, permissions, throttling and the error envelope come from the project's DRF defaults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from audits.selectors import project_for_user
+from integrations.mlflow import selectors, services
+from integrations.mlflow.models import AuthType, MlflowConnection, Schedule, SyncRun
+
+TAG = ["MLflow evidence"]
+
+
+class AuthInput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=AuthType.values)
+    username = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=200)
+    password = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, write_only=True, max_length=1000
+    )
+    token = serializers.CharField(required=False, allow_blank=True, allow_null=True, write_only=True, max_length=4000)
+
+
+class ConnectionInput(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    tracking_uri = serializers.CharField(max_length=500)
+    ui_url = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=500)
+    experiments = serializers.ListField(child=serializers.CharField(max_length=300), required=False, max_length=50)
+    registered_models = serializers.ListField(
+        child=serializers.CharField(max_length=300), required=False, max_length=20
+    )
+    serving_alias = serializers.CharField(required=False, max_length=100)
+    auth = AuthInput(required=False)
+    schedule = serializers.ChoiceField(choices=Schedule.values, required=False)
+    verify_tls = serializers.BooleanField(required=False)
+    thresholds = serializers.DictField(required=False)
+
+
+class ConnectionAuthOutput(serializers.Serializer):
+    type = serializers.CharField()
+    username = serializers.CharField()
+    has_secret = serializers.BooleanField()
+
+
+class ConnectionOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    project = serializers.CharField()
+    name = serializers.CharField()
+    tracking_uri = serializers.CharField()
+    ui_url = serializers.CharField(allow_null=True)
+    experiments = serializers.ListField(child=serializers.CharField())
+    registered_models = serializers.ListField(child=serializers.CharField())
+    serving_alias = serializers.CharField()
+    auth = ConnectionAuthOutput()
+    schedule = serializers.CharField()
+    verify_tls = serializers.BooleanField()
+    thresholds = serializers.DictField()
+    next_sync_at = serializers.DateTimeField(allow_null=True)
+
+
+class TestOutput(serializers.Serializer):
+    ok = serializers.BooleanField()
+    kind = serializers.CharField()
+    message = serializers.CharField()
+
+
+class SyncOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    connection = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=["queued", "running", "succeeded", "failed"])
+    trigger = serializers.ChoiceField(choices=["user", "schedule"])
+    requested_by = serializers.CharField(allow_null=True)
+    queued_at = serializers.DateTimeField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    duration_seconds = serializers.FloatField(allow_null=True)
+    attempts = serializers.IntegerField()
+    runs_read = serializers.IntegerField()
+    versions_read = serializers.IntegerField()
+    findings = serializers.IntegerField()
+    error_kind = serializers.CharField(allow_null=True)
+    error = serializers.CharField(allow_null=True)
+
+
+class SyncAcceptedOutput(serializers.Serializer):
+    sync = serializers.IntegerField(help_text="The first queued sync (one per connection).")
+    syncs = SyncOutput(many=True)
+
+
+class FindingOutput(serializers.Serializer):
+    item = serializers.CharField()
+    result = serializers.ChoiceField(choices=["pass", "fail", "unknown"])
+    reason = serializers.CharField()
+    links = serializers.ListField(child=serializers.CharField())
+    suggested_status = serializers.ChoiceField(choices=["automated", "manual"], allow_null=True)
+    synced_at = serializers.DateTimeField()
+    connection = serializers.IntegerField()
+    facts = serializers.DictField()
+
+
+def connection_json(connection: MlflowConnection) -> dict[str, Any]:
+    return {
+        "id": connection.pk,
+        "project": connection.project.slug,
+        "name": connection.name,
+        "tracking_uri": connection.tracking_uri,
+        "ui_url": connection.ui_url or None,
+        "experiments": list(connection.experiments),
+        "registered_models": list(connection.registered_models),
+        "serving_alias": connection.serving_alias,
+        "auth": {"type": connection.auth_type, "username": connection.username, "has_secret": connection.has_secret},
+        "schedule": connection.schedule,
+        "verify_tls": connection.verify_tls,
+        "thresholds": connection.thresholds,
+        "next_sync_at": connection.next_sync_at.isoformat() if connection.next_sync_at else None,
+    }
+
+
+def _input(request: Request, *, partial: bool) -> dict[str, Any]:
+    serializer = ConnectionInput(data=request.data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class ProjectConnectionsApi(APIView):
+    @extend_schema(tags=TAG, responses=ConnectionOutput(many=True), summary="List a project's MLflow connections")
+    def get(self, request: Request, slug: str) -> Response:
+        project = project_for_user(user=request.user, slug=slug)
+        connections = selectors.connections_for_project(project=project).select_related("project")
+        return Response([connection_json(c) for c in connections])
+
+    @extend_schema(
+        tags=TAG, request=ConnectionInput, responses={201: ConnectionOutput}, summary="Connect an MLflow server"
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project = project_for_user(user=request.user, slug=slug)
+        connection = services.connection_create(actor=request.user, project=project, **_input(request, partial=False))
+        return Response(connection_json(connection), status=status.HTTP_201_CREATED)
+
+
+class ConnectionApi(APIView):
+    @extend_schema(tags=TAG, responses=ConnectionOutput, summary="One MLflow connection (secrets are never returned)")
+    def get(self, request: Request, connection_id: int) -> Response:
+        return Response(connection_json(selectors.connection_for_user(user=request.user, connection_id=connection_id)))
+
+    @extend_schema(tags=TAG, request=ConnectionInput, responses=ConnectionOutput, summary="Change an MLflow connection")
+    def patch(self, request: Request, connection_id: int) -> Response:
+        connection = selectors.connection_for_user(user=request.user, connection_id=connection_id)
+        connection = services.connection_update(
+            actor=request.user, connection=connection, **_input(request, partial=True)
+        )
+        return Response(connection_json(connection))
+
+    @extend_schema(tags=TAG, responses={204: None}, summary="Delete an MLflow connection and its synced evidence")
+    def delete(self, request: Request, connection_id: int) -> Response:
+        connection = selectors.connection_for_user(user=request.user, connection_id=connection_id)
+        services.connection_delete(actor=request.user, connection=connection)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ConnectionTestApi(APIView):
+    @extend_schema(
+        tags=TAG, request=None, responses=TestOutput, summary="Test an MLflow connection (answers in seconds)"
+    )
+    def post(self, request: Request, connection_id: int) -> Response:
+        connection = selectors.connection_for_user(user=request.user, connection_id=connection_id)
+        result = services.connection_test(actor=request.user, connection=connection)
+        return Response({"ok": result.ok, "kind": result.kind, "message": result.message})
+
+
+class ProjectSyncApi(APIView):
+    @extend_schema(
+        tags=TAG, request=None, responses={202: SyncAcceptedOutput}, summary="Queue a sync of every connection"
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project = project_for_user(user=request.user, slug=slug)
+        syncs = services.project_sync_request(actor=request.user, project=project)
+        body = {"sync": syncs[0].pk, "syncs": [selectors.sync_state_json(s) for s in syncs]}
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+class SyncApi(APIView):
+    @extend_schema(tags=TAG, responses=SyncOutput, summary="State, counts and error of one sync")
+    def get(self, request: Request, sync_id: int) -> Response:
+        sync: SyncRun = selectors.sync_for_user(user=request.user, sync_id=sync_id)
+        return Response(selectors.sync_state_json(sync))
+
+
+class ProjectEvidenceApi(APIView):
+    @extend_schema(tags=TAG, responses=FindingOutput(many=True), summary="The latest finding per rubric item")
+    def get(self, request: Request, slug: str) -> Response:
+        project = project_for_user(user=request.user, slug=slug)
+        findings = selectors.latest_findings(project=project)
+        return Response([selectors.finding_json(f) for _code, f in sorted(findings.items())])

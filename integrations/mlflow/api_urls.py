@@ -1,0 +1,18 @@
+from django.urls import URLPattern, URLResolver, path
+
+from integrations.mlflow import api
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path(
+        "projects/<slug:slug>/mlflow-connections/", api.ProjectConnectionsApi.as_view(), name="api-mlflow-connections"
+    ),
+    path("mlflow-connections/<int:connection_id>/", api.ConnectionApi.as_view(), name="api-mlflow-connection"),
+    path(
+        "mlflow-connections/<int:connection_id>/test/",
+        api.ConnectionTestApi.as_view(),
+        name="api-mlflow-connection-test",
+    ),
+    path("projects/<slug:slug>/evidence/sync/", api.ProjectSyncApi.as_view(), name="api-evidence-sync"),
+    path("projects/<slug:slug>/evidence/", api.ProjectEvidenceApi.as_view(), name="api-evidence"),
+    path("evidence-syncs/<int:sync_id>/", api.SyncApi.as_view(), name="api-evidence-sync-detail"),
+]

@@ -1,0 +1,56 @@
+"""Template helpers for including MLflow evidence in pages owned by other apps.
+
+{% load mlflow_evidence %}
+{% mlflow_finding audit row.item.code as finding %}   (one query per page, whatever the item count)
+{% mlflow_panel project as panel %}                    (connections and the last syncs)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from audits.models import Audit, Project
+from integrations.mlflow import selectors
+from integrations.mlflow.models import Finding
+
+register = template.Library()
+
+
+@register.simple_tag
+def mlflow_finding(audit: Audit, item_code: str) -> Finding | None:
+    # Memoised on the audit object the page passes to every item, so the page costs one query.
+    cached = getattr(audit, "_mlflow_findings", None)
+    if cached is None:
+        cached = selectors.findings_for_audit(audit=audit)
+        audit._mlflow_findings = cached  # type: ignore[attr-defined]
+    return cached.get(item_code)
+
+
+@register.simple_tag(takes_context=True)
+def mlflow_panel(context: template.Context, project: Project) -> dict[str, Any]:
+    user = context.get("user") or getattr(context.get("request"), "user", None)
+    syncs = selectors.syncs_for_project(project=project, limit=5)
+    return {
+        "connections": list(selectors.connections_for_project(project=project)),
+        "syncs": syncs,
+        "active": any(s.state in ("queued", "running") for s in syncs),
+        "can_manage": selectors.can_manage(user=user, project=project),
+    }
+
+
+@register.simple_tag(takes_context=True)
+def mlflow_can_accept(context: template.Context, audit: Audit) -> bool:
+    user = context.get("user") or getattr(context.get("request"), "user", None)
+    # Memoised like the findings: one role lookup per page, not one per item.
+    cache: dict[Any, bool] = audit.__dict__.setdefault("_mlflow_can_accept", {})
+    key = getattr(user, "pk", None)
+    if key not in cache:
+        cache[key] = selectors.can_accept(user=user, audit=audit)
+    return cache[key]
+
+
+@register.filter
+def mlflow_how_to(item_code: str) -> str:
+    return selectors.how_to(item_code)

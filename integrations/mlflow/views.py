@@ -1,0 +1,159 @@
+"""Pages for MLflow connections and syncs. Thin: forms parse, services write, selectors read."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from audits.models import Project
+from audits.selectors import audit_for_user, project_for_user
+from audits.services import AnswerConflict, AuditLocked
+from integrations.mlflow import selectors, services
+from integrations.mlflow.forms import ConnectionForm
+from integrations.mlflow.rules import RULES
+
+
+def _project_url(project: Project) -> str:
+    return reverse("audits:project-detail", args=[project.slug])
+
+
+def _apply_errors(form: ConnectionForm, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields and field != "auth" else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+@require_http_methods(["GET", "POST"])
+def connection_create(request: HttpRequest, slug: str) -> HttpResponse:
+    project = project_for_user(user=request.user, slug=slug)
+    if not selectors.can_manage(user=request.user, project=project):
+        raise PermissionDenied
+    form = ConnectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.connection_create(actor=request.user, project=project, **form.service_fields())
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("The MLflow connection was saved. Test it, then sync."))
+            return redirect("mlflow:project-evidence", slug=project.slug)
+    return render(request, "mlflow/connection_form.html", {"form": form, "project": project, "connection": None})
+
+
+@require_http_methods(["GET", "POST"])
+def connection_edit(request: HttpRequest, connection_id: int) -> HttpResponse:
+    connection = selectors.connection_for_user(user=request.user, connection_id=connection_id)
+    project = connection.project
+    if not selectors.can_manage(user=request.user, project=project):
+        raise PermissionDenied
+    form = ConnectionForm(request.POST) if request.method == "POST" else ConnectionForm.for_connection(connection)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.connection_update(actor=request.user, connection=connection, **form.service_fields())
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("The MLflow connection was updated."))
+            return redirect("mlflow:project-evidence", slug=project.slug)
+    return render(request, "mlflow/connection_form.html", {"form": form, "project": project, "connection": connection})
+
+
+@require_POST
+def connection_delete(request: HttpRequest, connection_id: int) -> HttpResponse:
+    connection = selectors.connection_for_user(user=request.user, connection_id=connection_id)
+    project = connection.project
+    services.connection_delete(actor=request.user, connection=connection)
+    messages.success(request, _("The MLflow connection and its synced evidence were deleted."))
+    return redirect("mlflow:project-evidence", slug=project.slug)
+
+
+@require_POST
+def connection_test(request: HttpRequest, connection_id: int) -> HttpResponse:
+    connection = selectors.connection_for_user(user=request.user, connection_id=connection_id)
+    result = services.connection_test(actor=request.user, connection=connection)
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({"ok": result.ok, "kind": result.kind, "message": result.message})
+    (messages.success if result.ok else messages.error)(request, result.message)
+    return redirect("mlflow:project-evidence", slug=connection.project.slug)
+
+
+@require_POST
+def sync_trigger(request: HttpRequest, slug: str) -> HttpResponse:
+    project = project_for_user(user=request.user, slug=slug)
+    try:
+        services.project_sync_request(actor=request.user, project=project)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.info(request, _("Sync queued. This page shows its progress."))
+    return redirect("mlflow:sync-history", slug=project.slug)
+
+
+@require_GET
+def sync_history(request: HttpRequest, slug: str) -> HttpResponse:
+    project = project_for_user(user=request.user, slug=slug)
+    syncs = selectors.syncs_for_project(project=project, limit=50)
+    context = {
+        "project": project,
+        "syncs": syncs,
+        "active": any(s.state in ("queued", "running") for s in syncs),
+        "can_manage": selectors.can_manage(user=request.user, project=project),
+        "project_url": _project_url(project),
+    }
+    return render(request, "mlflow/sync_history.html", context)
+
+
+@require_GET
+def sync_history_json(request: HttpRequest, slug: str) -> JsonResponse:
+    """Polled by the sync history page while a sync is queued or running."""
+    project = project_for_user(user=request.user, slug=slug)
+    syncs = selectors.syncs_for_project(project=project, limit=50)
+    return JsonResponse(
+        {
+            "active": any(s.state in ("queued", "running") for s in syncs),
+            "syncs": [selectors.sync_state_json(s) for s in syncs],
+        }
+    )
+
+
+@require_GET
+def project_evidence(request: HttpRequest, slug: str) -> HttpResponse:
+    project = project_for_user(user=request.user, slug=slug)
+    findings = selectors.latest_findings(project=project)
+    titles = selectors.item_titles()
+    rows = [
+        {"code": code, "title": titles.get(code, ""), "finding": findings.get(code), "how_to": str(rule.how_to)}
+        for code, rule in RULES.items()
+    ]
+    context = {
+        "project": project,
+        "rows": rows,
+        "connections": list(selectors.connections_for_project(project=project)),
+        "syncs": selectors.syncs_for_project(project=project, limit=5),
+        "can_manage": selectors.can_manage(user=request.user, project=project),
+        "project_url": _project_url(project),
+    }
+    return render(request, "mlflow/project_evidence.html", context)
+
+
+@require_POST
+def finding_accept(request: HttpRequest, audit_id: int, item_code: str) -> HttpResponse:
+    audit = audit_for_user(user=request.user, audit_id=audit_id)
+    try:
+        services.finding_accept(actor=request.user, audit=audit, item_code=item_code)
+    except (ValidationError, AuditLocked) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    except AnswerConflict:
+        messages.error(request, _("Someone changed this answer meanwhile; review it and accept again."))
+    else:
+        messages.success(
+            request, _("The MLflow finding was copied into the answer for %(code)s.") % {"code": item_code}
+        )
+    return redirect(reverse("audits:audit-detail", args=[audit.pk]) + f"#item-{item_code}")
