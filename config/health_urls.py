@@ -1,3 +1,11 @@
-from django.urls import URLPattern, URLResolver
+"""The probe URLs. HealthProbeMiddleware normally answers them first; these routes keep
+them reachable (and reversible) when that middleware is not installed."""
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from django.urls import URLPattern, URLResolver, path
+
+from config.health import healthz, readyz
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+]

@@ -10,6 +10,9 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.logging import logging_config
+from config.security import DEFAULT_POLICY as DEFAULT_CONTENT_SECURITY_POLICY
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -48,20 +51,32 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "axes",
     "rubric",
     "audits",
+    "integrations.mlflow",
 ]
 
 MIDDLEWARE = [
+    # First: probes answer before host checks and the HTTPS redirect; every other request gets an id.
+    "config.health.HealthProbeMiddleware",
+    "config.logging.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audits.middleware.SignInRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it turns lockouts into the "locked out" page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -78,6 +93,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.security.csp_nonce",
             ],
         },
     },
@@ -137,10 +153,157 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+# Logs (config/logging.py): JSON lines in production, readable text in development.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+LOGGING = logging_config(json_lines=LOG_FORMAT == "json", level=env.str("LOG_LEVEL", default="INFO"))
+# Celery keeps the handlers above instead of installing its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Sign-in and brute-force protection (browser pages) ---------------------------
+# Every page requires a signed-in user (audits.middleware.SignInRequiredMiddleware);
+# public views opt out with @login_not_required, these prefixes handle access themselves.
+SIGN_IN_EXEMPT_PATH_PREFIXES = ["/api/", "/admin/", "/healthz", "/readyz", "/static/", "/i18n/"]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "login"
+AUTHENTICATION_BACKENDS = [
+    "audits.auth_backends.SignInThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# django-axes: after LOGIN_FAILURE_LIMIT wrong passwords for one username from one address,
+# that pair is locked out for LOGIN_LOCKOUT_MINUTES.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.int("LOGIN_LOCKOUT_MINUTES", default=15) / 60
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+# Password-reset mails. The default prints them to the log, which suits the embedded mode;
+# set EMAIL_URL (e.g. smtp+tls://user:password@mail.example.com:587) to send real mail.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="mlaudit@localhost")
+
+# Dashboards (Plotly charts) ---------------------------------------------------
+# plotly.js is served from the installed plotly package (never a CDN), as static/vendor/plotly/plotly.min.js.
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "audits.dashboards.staticfiles.PlotlyBundleFinder",
+]
+
+# Production deployment: probes, security headers, content security policy -----
+# (see README "Operations"). Every value below can be tuned by the environment variable of the same name.
+HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Fail fast (a 503 from /readyz) instead of hanging when PostgreSQL is unreachable.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
+# config/security.py: scripts and styles from this site; an inline <script> needs nonce="{{ csp_nonce }}".
+# While DEBUG is on the policy is only reported (browser console), so development shows what production blocks.
+CONTENT_SECURITY_POLICY = env.str("CONTENT_SECURITY_POLICY", default=DEFAULT_CONTENT_SECURITY_POLICY)
+CSP_REPORT_ONLY = env.bool("CSP_REPORT_ONLY", default=DEBUG)
+SECURE_REFERRER_POLICY = env.str("SECURE_REFERRER_POLICY", default="same-origin")
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    # TLS ends at a reverse proxy, which must set X-Forwarded-Proto (and overwrite any value a client sent).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
+
+# Evidence from MLflow (integrations/mlflow; README "Evidence from MLflow").
+# Credentials of MLflow connections are encrypted with the first of these Fernet keys (all of them decrypt,
+# for rotation); without any, a key derived from SECRET_KEY is used.
+MLAUDIT_SECRET_ENCRYPTION_KEYS = [
+    key for key in (_secret("MLAUDIT_SECRET_ENCRYPTION_KEY") or "").split(",") if key.strip()
+]
+# Local sqlite: stores are only for the embedded mode (SQLite database) unless allowed explicitly.
+MLAUDIT_ALLOW_LOCAL_MLFLOW = env.bool(
+    "MLAUDIT_ALLOW_LOCAL_MLFLOW", default=DATABASES["default"]["ENGINE"].endswith("sqlite3")
+)
+MLAUDIT_MLFLOW_ALLOWED_HOSTS = env.list("MLAUDIT_MLFLOW_ALLOWED_HOSTS", default=[])
+MLAUDIT_MLFLOW_DENIED_HOSTS = env.list("MLAUDIT_MLFLOW_DENIED_HOSTS", default=[])
+MLAUDIT_MLFLOW_TIMEOUT = env.float("MLAUDIT_MLFLOW_TIMEOUT", default=30.0)
+MLAUDIT_MLFLOW_TEST_TIMEOUT = env.float("MLAUDIT_MLFLOW_TEST_TIMEOUT", default=5.0)
+MLAUDIT_MLFLOW_HTTP_RETRIES = env.int("MLAUDIT_MLFLOW_HTTP_RETRIES", default=3)
+MLAUDIT_MLFLOW_HTTP_BACKOFF = env.float("MLAUDIT_MLFLOW_HTTP_BACKOFF", default=0.5)
+MLAUDIT_MLFLOW_PAGE_SIZE = env.int("MLAUDIT_MLFLOW_PAGE_SIZE", default=1000)
+MLAUDIT_MLFLOW_SYNC_TIME_LIMIT = env.int("MLAUDIT_MLFLOW_SYNC_TIME_LIMIT", default=900)
+MLAUDIT_MLFLOW_SYNC_MAX_RETRIES = env.int("MLAUDIT_MLFLOW_SYNC_MAX_RETRIES", default=5)
+MLAUDIT_MLFLOW_SYNC_RETRY_BASE = env.float("MLAUDIT_MLFLOW_SYNC_RETRY_BASE", default=30.0)
+MLAUDIT_MLFLOW_SYNC_RETRY_MAX = env.float("MLAUDIT_MLFLOW_SYNC_RETRY_MAX", default=900.0)
+MLAUDIT_MLFLOW_NIGHTLY_HOUR = env.int("MLAUDIT_MLFLOW_NIGHTLY_HOUR", default=2)
+CELERY_BEAT_SCHEDULE = {
+    # Each connection has its own schedule (next_sync_at); this only looks for the ones that are due.
+    "mlflow-evidence-dispatch-due-syncs": {
+        "task": "mlflow_evidence.dispatch_due_syncs",
+        "schedule": env.float("MLAUDIT_MLFLOW_DISPATCH_EVERY", default=300.0),
+    },
 }
+
+# REST API (audits/api; README "REST API") --------------------------------------
+# Scripts authenticate with `Authorization: Token <key>`, the browser with its session. Request rates are
+# counted per token (or signed-in user) and per anonymous client address, in Django's cache.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "audits.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "audits.api.pagination.ApiPagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "audits.api.throttling.TokenRateThrottle",
+        "audits.api.throttling.AnonymousRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("MLAUDIT_API_THROTTLE_USER", default="600/minute"),
+        "anon": env.str("MLAUDIT_API_THROTTLE_ANON", default="60/minute"),
+    },
+    "EXCEPTION_HANDLER": "audits.api.exceptions.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+# Throttle counters must be shared by every web worker: in Redis when REDIS_URL is set, else per process.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api-throttle": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-throttle"},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "mlaudit API",
+    "DESCRIPTION": (
+        "Projects, audits, answers and ML Test Score results. Authenticate with `Authorization: Token <key>`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "audits.api.schema.constrain_path_parameters",
+        "audits.api.schema.document_universal_errors",
+    ],
+}
+
+# Production deployment: client addresses behind the TLS proxy (config/proxy.py) ---
+# Sign-in lockouts and API rate limits count per client address. Behind a proxy REMOTE_ADDR is the proxy's,
+# so the address comes from X-Forwarded-For as the last of TRUSTED_PROXY_COUNT proxies recorded it.
+# Set 0 when clients reach gunicorn directly (they could then forge the header).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0 if DEBUG else 1)
+AXES_CLIENT_IP_CALLABLE = "config.proxy.client_ip"
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT or None  # type: ignore[assignment]  # mixed-value dict
