@@ -16,7 +16,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet -e '.[demo]'
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
@@ -24,9 +24,12 @@ $(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
 	touch $@
 
 run: $(VENV)/.installed
+	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore=.venv -v0; \
+	else echo "GNU gettext (msgfmt) is not installed: the interface will be in English only."; fi
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_rubric rubric/data/ml-test-score-2017.yaml
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_mlflow_demo
 	@echo "mlaudit is serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
@@ -40,6 +43,7 @@ format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check --fix .
 
 test: lint
+	$(PY) manage.py compilemessages --ignore=.venv -v0
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
 # Benchmarks (see bench/README.md); figures are recorded in bench/RESULTS.md.

@@ -88,7 +88,16 @@ class Audit(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["project", "status", "submitted_at"], name="audit_project_submitted")]
+        indexes = [
+            models.Index(fields=["project", "status", "submitted_at"], name="audit_project_submitted"),
+            # Dashboards: each project's latest (and previous) submitted audit is the first entry of this
+            # index, newest first, with no sort step; trends read the same entries oldest first.
+            models.Index(
+                fields=["project", "-submitted_at", "-id"],
+                condition=models.Q(status="submitted"),
+                name="audit_project_latest_submitted",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.project} audit #{self.pk} ({self.status})"
@@ -140,3 +149,7 @@ class AnswerChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.answer.item.code}: {self.status_before or '-'} -> {self.status_after}"
+
+
+# Defined with the REST API that uses it; imported here so Django registers it with the audits app.
+from audits.api.tokens import ApiToken  # noqa: E402, F401

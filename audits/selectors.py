@@ -8,11 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
-from audits.models import ROLE_RANK, Answer, Audit, AuditStatus, Membership, Project, Role, Team
+from audits.models import ROLE_RANK, Answer, AnswerChange, Audit, AuditStatus, Membership, Project, Role, Team
 from rubric.scoring import BandSpec, ScoreResult, band_for, score_answers
 from rubric.selectors import rubric_spec, rubric_spec_by_id
 
@@ -140,6 +140,11 @@ def portfolio_queryset(*, user: Any) -> QuerySet[Project]:
     )
 
 
+def next_audit_due(*, last_audit_at: datetime | None, created_at: datetime, cadence_days: int) -> datetime:
+    """A project's next audit is due its cadence after the last submitted audit (or after its creation)."""
+    return (last_audit_at or created_at) + timedelta(days=cadence_days)
+
+
 def portfolio_rows(*, user: Any, projects: QuerySet[Project] | None = None) -> list[PortfolioRow]:
     """One row per visible project; `projects` may be a filtered portfolio_queryset."""
     if projects is None:
@@ -148,7 +153,9 @@ def portfolio_rows(*, user: Any, projects: QuerySet[Project] | None = None) -> l
     rows = []
     for project in projects:
         last_at = project.latest_submitted_at  # type: ignore[attr-defined]
-        due_at = (last_at or project.created_at) + timedelta(days=project.audit_cadence_days)
+        due_at = next_audit_due(
+            last_audit_at=last_at, created_at=project.created_at, cadence_days=project.audit_cadence_days
+        )
         final = project.latest_final  # type: ignore[attr-defined]
         rubric_id = project.latest_rubric_id  # type: ignore[attr-defined]
         rows.append(
@@ -193,3 +200,96 @@ def project_trend(*, project: Project) -> list[TrendPoint]:
         )
         for audit in audits
     ]
+
+
+# Browser pages -----------------------------------------------------------------
+
+
+def managed_teams(*, user: Any) -> QuerySet[Team]:
+    """Teams in which the user may create projects and manage members."""
+    if _is_staff(user):
+        return Team.objects.all()
+    return visible_teams(user=user).filter(memberships__user=user, memberships__role=Role.MANAGER)
+
+
+def project_list(*, user: Any, search: str = "") -> QuerySet[Project]:
+    """The user's projects, optionally filtered by a search term, with their latest scores."""
+    projects = visible_projects(user=user)
+    search = search.strip()
+    if search:
+        projects = projects.filter(
+            Q(name__icontains=search)
+            | Q(slug__icontains=search)
+            | Q(description__icontains=search)
+            | Q(team__name__icontains=search)
+        )
+    return with_latest_scores(projects).order_by("name", "pk")
+
+
+def team_list(*, user: Any) -> QuerySet[Team]:
+    # Annotating through a fresh queryset: annotating visible_teams() directly would count only
+    # the rows of its membership join, i.e. the user's own membership.
+    return (
+        Team.objects.filter(pk__in=visible_teams(user=user).values("pk"))
+        .annotate(
+            member_count=Count("memberships", distinct=True),
+            project_count=Count("projects", distinct=True),
+        )
+        .order_by("name")
+    )
+
+
+def team_for_user(*, user: Any, slug: str) -> Team:
+    """The team if the user belongs to it (or is staff); otherwise 404."""
+    team = visible_teams(user=user).filter(slug=slug).first()
+    if team is None:
+        raise Http404("No such team.")
+    return team
+
+
+def team_memberships(*, team: Team) -> QuerySet[Membership]:
+    return team.memberships.select_related("user").order_by("user__username")
+
+
+def user_memberships(*, user: Any) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user).select_related("team").order_by("team__name")
+
+
+def project_audits(*, project: Project) -> QuerySet[Audit]:
+    return (
+        project.audits.select_related("rubric", "created_by", "submitted_by")
+        .annotate(answer_count=Count("answers"))
+        .order_by("-created_at", "-pk")
+    )
+
+
+def audit_changes(*, audit: Audit) -> QuerySet[AnswerChange]:
+    """Every recorded change of the audit's answers, newest first."""
+    return (
+        AnswerChange.objects.filter(answer__audit=audit)
+        .select_related("answer__item__section", "changed_by")
+        .order_by("-changed_at", "-pk")
+    )
+
+
+def item_changes(*, audit: Audit, item_code: str) -> QuerySet[AnswerChange]:
+    return audit_changes(audit=audit).filter(answer__item__code=item_code)
+
+
+# REST API ----------------------------------------------------------------------
+
+
+def project_with_latest_score(*, user: Any, slug: str) -> Project:
+    """project_for_user, annotated like with_latest_scores."""
+    project = with_latest_scores(visible_projects(user=user)).filter(slug=slug).first()
+    if project is None:
+        raise Http404("No such project.")
+    return project
+
+
+def badge_project_for(*, user: Any, slug: str) -> Project:
+    """A project whose badge this user may fetch: a public badge, or a project the user can see."""
+    project = Project.objects.filter(slug=slug).first()
+    if project is None or not (project.badge_public or visible_projects(user=user).filter(pk=project.pk).exists()):
+        raise Http404("No such project.")
+    return project

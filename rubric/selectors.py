@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from threading import Lock
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 
 from rubric.models import Item, Rubric, ScoreBand
 from rubric.scoring import BandSpec, RubricSpec, SectionSpec
@@ -68,4 +68,30 @@ def default_rubric() -> Rubric | None:
     return (
         Rubric.objects.filter(slug=BUILTIN_SLUG).order_by("-loaded_at").first()
         or Rubric.objects.order_by("-loaded_at").first()
+    )
+
+
+def band_labels_localized(language: str | None = None) -> dict[str, str]:
+    """Stored band label -> the label in the active language, over every loaded rubric (one query).
+
+    Submitted audits store their band label as text, so pages translate it through this map."""
+    return {band.label: band.localized("label", language) for band in ScoreBand.objects.all()}
+
+
+def rubric_by_slug(slug: str, version: str | None = None) -> Rubric | None:
+    """A rubric version by slug: the given version, else the newest loaded."""
+    rubrics = Rubric.objects.filter(slug=slug)
+    if version:
+        rubrics = rubrics.filter(version=version)
+    return rubrics.order_by("-loaded_at", "-pk").first()
+
+
+def rubric_versions(slug: str) -> list[str]:
+    return list(Rubric.objects.filter(slug=slug).order_by("-loaded_at", "-pk").values_list("version", flat=True))
+
+
+def rubrics_with_bands() -> QuerySet[Rubric]:
+    """Every loaded rubric version, by slug then newest first, with its bands prefetched."""
+    return Rubric.objects.prefetch_related(Prefetch("bands", queryset=ScoreBand.objects.order_by("order"))).order_by(
+        "slug", "-loaded_at", "-pk"
     )
