@@ -7,6 +7,7 @@ import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import kombu.pools
 import pytest
 
 from integrations.mlflow import services
@@ -25,6 +26,9 @@ def celery_broker(url: str):
         # Both pools are bound to the broker they were created for (kombu keeps them, keyed by URL).
         app._pool = None
         app.amqp._producer_pool = None
+        # kombu's global registry may still hand out a producer pool that an earlier test closed
+        # ("Acquire on closed pool"); start from an empty registry.
+        kombu.pools.reset()
 
     saved = (app.conf.broker_url, app.conf.task_always_eager, app.conf.task_default_queue)
     forget_connections()
