@@ -180,25 +180,39 @@ class TrendPoint:
     submitted_by: str
     final: Decimal
     sections: dict[str, float]
+    rubric_id: int
+    rubric_content_hash: str  # with rubric_id, the key of the per-process rubric caches
 
 
 def project_trend(*, project: Project) -> list[TrendPoint]:
-    """The frozen scores of the project's submitted audits, oldest first, in one query."""
-    audits = (
+    """The frozen scores of the project's submitted audits, oldest first, in one query.
+
+    Plain values rather than model instances: a project's whole history is read on every trend view.
+    """
+    rows = (
         Audit.objects.filter(project=project, status=AuditStatus.SUBMITTED)
-        .select_related("submitted_by")
         .order_by("submitted_at", "pk")
-        .only("pk", "submitted_at", "final_score", "section_scores", "submitted_by__username")
+        .values_list(
+            "pk",
+            "submitted_at",
+            "submitted_by__username",
+            "final_score",
+            "section_scores",
+            "rubric_id",
+            "rubric__content_hash",
+        )
     )
     return [
         TrendPoint(
-            audit_id=audit.pk,
-            submitted_at=audit.submitted_at,  # type: ignore[arg-type]
-            submitted_by=audit.submitted_by.get_username() if audit.submitted_by else "",
-            final=audit.final_score if audit.final_score is not None else Decimal(0),
-            sections=dict(audit.section_scores),
+            audit_id=audit_id,
+            submitted_at=submitted_at,  # type: ignore[arg-type]  # set for every submitted audit
+            submitted_by=username or "",
+            final=final if final is not None else Decimal(0),
+            sections=dict(sections),
+            rubric_id=rubric_id,
+            rubric_content_hash=content_hash,
         )
-        for audit in audits
+        for audit_id, submitted_at, username, final, sections, rubric_id, content_hash in rows
     ]
 
 

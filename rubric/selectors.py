@@ -63,6 +63,15 @@ def rubric_spec_by_id(rubric_id: int) -> RubricSpec:
     return cached or rubric_spec(Rubric.objects.only("pk", "content_hash").get(pk=rubric_id))
 
 
+def rubric_reference(*, rubric_id: int, content_hash: str) -> Rubric:
+    """A rubric known only by id and content hash, as a query of audits returns them.
+
+    Enough for rubric_spec and the dashboards' label cache, which are keyed by exactly these two
+    and load the rest on a miss: pages that already read the audits need no query for their rubric.
+    """
+    return Rubric(pk=rubric_id, content_hash=content_hash)
+
+
 def default_rubric() -> Rubric | None:
     """The newest loaded version of the built-in ML Test Score rubric, else the newest rubric."""
     return (

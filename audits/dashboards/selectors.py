@@ -15,14 +15,10 @@ from typing import Any
 from django.utils.translation import get_language
 
 from audits.models import Answer, Audit, AuditStatus, Project
-from audits.selectors import (
-    audit_score,
-    latest_submitted_audit,
-    project_trend,
-)
+from audits.selectors import audit_score, project_trend
 from rubric.models import AnswerStatus, Item, Rubric, ScoreBand
 from rubric.scoring import NOT_DONE, RubricSpec, ScoreResult, score_answers
-from rubric.selectors import default_rubric, rubric_spec
+from rubric.selectors import default_rubric, rubric_reference, rubric_spec
 
 # Status order for "better / worse" between two audits: a test done by hand beats one not done, and so on.
 STATUS_RANK = {AnswerStatus.NOT_DONE: 0, AnswerStatus.MANUAL: 1, AnswerStatus.AUTOMATED: 2}
@@ -154,10 +150,17 @@ class Trend:
 
 
 def trend_for_project(*, project: Project) -> Trend:
-    """The project's submitted scores over time with the bands and sections of its current rubric."""
+    """The project's submitted scores over time with the bands and sections of its current rubric.
+
+    The current rubric is the latest audit's; its labels are cached, so this is one query in all.
+    """
     points = project_trend(project=project)
-    latest = latest_submitted_audit(project=project)
-    rubric = latest.rubric if latest else default_rubric()
+    if points:
+        rubric: Rubric | None = rubric_reference(
+            rubric_id=points[-1].rubric_id, content_hash=points[-1].rubric_content_hash
+        )
+    else:
+        rubric = default_rubric()
     if rubric is None:
         return Trend(project=project, points=points, bands=[], section_titles={}, section_max=Decimal(0))
     maxima = section_maxima(rubric_spec(rubric))

@@ -90,3 +90,27 @@ def test_outsider_gets_404_for_a_trend(client, outsider, project):
     client.force_login(outsider)
 
     assert client.get(trend_url(project)).status_code == 404
+
+
+def test_trend_shows_the_bands_and_sections_of_the_latest_audits_rubric(client, manager, project, history):
+    from rubric.loader import BUILTIN_RUBRIC, load_rubric_file
+
+    example, _outcome = load_rubric_file(BUILTIN_RUBRIC.parent / "examples" / "production-readiness-review.yaml")
+    latest = submit_audit(project=project, actor=manager, statuses={}, when=days_ago(1), rubric=example)
+    client.force_login(manager)
+
+    response = client.get(trend_url(project))
+
+    assert response.context["trend"].points[-1].audit_id == latest.pk
+    assert response.context["section_titles"] == ["Operations", "Safety"]
+    fig = figure(response)
+    assert len(fig["layout"]["shapes"]) == example.bands.count() == 3
+    assert len(fig["data"]) == 2 + 1  # one line per section of the example rubric, then the final score
+
+
+def test_trend_writes_scores_with_the_languages_decimal_separator(client, manager, project, history):
+    client.force_login(manager)
+
+    html = client.get(trend_url(project), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+
+    assert texts_marked(html, "final") == ["0", "1,5", "3"]
