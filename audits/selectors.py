@@ -13,7 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from audits.models import ROLE_RANK, Answer, AnswerChange, Audit, AuditStatus, Membership, Project, Role, Team
-from rubric.scoring import BandSpec, ScoreResult, band_for, score_answers
+from rubric.scoring import BandSpec, RubricSpec, ScoreResult, band_for, score_answers
 from rubric.selectors import rubric_spec, rubric_spec_by_id
 
 User = AbstractBaseUser | AnonymousUser
@@ -111,9 +111,20 @@ def latest_submitted_audit(*, project: Project) -> Audit | None:
 # Portfolio and trends --------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PortfolioRow:
-    project: Project
+    """One visible project's latest scores: enough to count, filter, sort, page and show a large portfolio.
+
+    Built from plain values in one query, without model instances, so a thousand projects stay cheap.
+    """
+
+    project_id: int
+    name: str
+    slug: str
+    team_id: int
+    team_slug: str
+    team_name: str
+    rubric_id: int | None
     latest_audit_id: int | None
     final: Decimal | None
     band: BandSpec | None
@@ -146,25 +157,64 @@ def next_audit_due(*, last_audit_at: datetime | None, created_at: datetime, cade
 
 
 def portfolio_rows(*, user: Any, projects: QuerySet[Project] | None = None) -> list[PortfolioRow]:
-    """One row per visible project; `projects` may be a filtered portfolio_queryset."""
+    """One row per visible project, in one query; `projects` may be a filtered portfolio_queryset.
+
+    The API and the portfolio page both read their rows here, so bands, changes and due dates agree.
+    """
     if projects is None:
         projects = portfolio_queryset(user=user)
     now = timezone.now()
+    specs: dict[int, RubricSpec] = {}
     rows = []
-    for project in projects:
-        last_at = project.latest_submitted_at  # type: ignore[attr-defined]
-        due_at = next_audit_due(
-            last_audit_at=last_at, created_at=project.created_at, cadence_days=project.audit_cadence_days
-        )
-        final = project.latest_final  # type: ignore[attr-defined]
-        rubric_id = project.latest_rubric_id  # type: ignore[attr-defined]
+    values = projects.values_list(  # type: ignore[misc]  # annotations of portfolio_queryset
+        "pk",
+        "name",
+        "slug",
+        "team_id",
+        "team__slug",
+        "team__name",
+        "created_at",
+        "audit_cadence_days",
+        "latest_audit_id",
+        "latest_final",
+        "latest_submitted_at",
+        "latest_rubric_id",
+        "previous_final",
+    )
+    for (
+        pk,
+        name,
+        slug,
+        team_id,
+        team_slug,
+        team_name,
+        created_at,
+        cadence,
+        audit_id,
+        final,
+        last_at,
+        rubric_id,
+        previous,
+    ) in values:
+        band = None
+        if final is not None and rubric_id is not None:
+            if rubric_id not in specs:
+                specs[rubric_id] = rubric_spec_by_id(rubric_id)
+            band = band_for(specs[rubric_id].bands, final)
+        due_at = next_audit_due(last_audit_at=last_at, created_at=created_at, cadence_days=cadence)
         rows.append(
             PortfolioRow(
-                project=project,
-                latest_audit_id=project.latest_audit_id,  # type: ignore[attr-defined]
+                project_id=pk,
+                name=name,
+                slug=slug,
+                team_id=team_id,
+                team_slug=team_slug,
+                team_name=team_name,
+                rubric_id=rubric_id,
+                latest_audit_id=audit_id,
                 final=final,
-                band=band_for(rubric_spec_by_id(rubric_id).bands, final) if final is not None else None,
-                previous_final=project.previous_final,  # type: ignore[attr-defined]
+                band=band,
+                previous_final=previous,
                 last_audit_at=last_at,
                 due_at=due_at,
                 overdue=due_at < now,

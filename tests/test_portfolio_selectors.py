@@ -46,7 +46,7 @@ def test_a_project_whose_last_audit_is_older_than_its_cadence_is_overdue(project
 
 def test_portfolio_shows_only_the_users_teams(project, outsider, staff):
     assert portfolio_rows(user=outsider) == []
-    assert [row.project for row in portfolio_rows(user=staff)] == [project]
+    assert [row.project_id for row in portfolio_rows(user=staff)] == [project.pk]
 
 
 def test_portfolio_query_count_does_not_grow_with_projects(team, manager, django_assert_max_num_queries):

@@ -255,14 +255,21 @@ class TrendPointOutput(serializers.Serializer):
     sections = serializers.DictField(child=serializers.FloatField(), help_text="Section key to score.")
 
 
+class PortfolioTeamOutput(serializers.Serializer):
+    slug = serializers.CharField(source="team_slug")
+    name = serializers.CharField(source="team_name")
+
+
 class PortfolioProjectOutput(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()
-    team = TeamRefOutput()
+    team = PortfolioTeamOutput(source="*")
 
 
 class PortfolioRowOutput(serializers.Serializer):
-    project = PortfolioProjectOutput()
+    """Reads an audits.selectors.PortfolioRow, whose project fields are flat."""
+
+    project = PortfolioProjectOutput(source="*")
     latest_audit = serializers.IntegerField(source="latest_audit_id", allow_null=True)
     final = serializers.FloatField(allow_null=True)
     band = BandOutput(allow_null=True)

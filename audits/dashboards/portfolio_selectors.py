@@ -9,19 +9,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, QuerySet
-from django.utils import timezone
 
 from audits.dashboards.selectors import BandLabel, RubricLabels, rubric_labels
 from audits.models import Answer, Project, Team
-from audits.selectors import next_audit_due, portfolio_queryset, visible_teams
+from audits.selectors import PortfolioRow, portfolio_queryset, portfolio_rows, visible_teams
 from rubric.models import AnswerStatus, Item, Rubric
-from rubric.scoring import NOT_DONE, BandSpec, RubricSpec, band_for
-from rubric.selectors import default_rubric, rubric_spec_by_id
+from rubric.scoring import NOT_DONE
+from rubric.selectors import default_rubric
 
 PORTFOLIO_SORTS = ("name", "final", "change", "last_audit", "due")
 
@@ -43,36 +40,9 @@ class ItemMisses:
         return round(100 * self.not_done / self.audited) if self.audited else 0
 
 
-@dataclass(frozen=True, slots=True)
-class PortfolioEntry:
-    """One visible project's latest scores: enough to count, filter, sort and page a large portfolio.
-
-    Built from plain values in one query, without model instances, so a thousand projects stay cheap.
-    """
-
-    project_id: int
-    name: str
-    slug: str
-    team_id: int
-    rubric_id: int | None
-    latest_audit_id: int | None
-    final: Decimal | None
-    band: BandSpec | None
-    previous_final: Decimal | None
-    last_audit_at: datetime | None
-    due_at: datetime
-    overdue: bool
-
-    @property
-    def change(self) -> Decimal | None:
-        if self.final is None or self.previous_final is None:
-            return None
-        return self.final - self.previous_final
-
-
 @dataclass(frozen=True)
 class Portfolio:
-    entries: list[PortfolioEntry]  # after filters and sorting, all pages
+    entries: list[PortfolioRow]  # after filters and sorting, all pages
     teams: list[Team]  # every team the user sees, for the filter
     rubric: Rubric | None
     bands: list[BandLabel]
@@ -86,7 +56,7 @@ def portfolio(*, user: Any, team_slug: str = "", band_label: str = "", sort: str
     projects: QuerySet[Project] = portfolio_queryset(user=user)
     if team_slug:
         projects = projects.filter(team__slug=team_slug)
-    entries = portfolio_entries(projects=projects)
+    entries = portfolio_rows(user=user, projects=projects)
     # Entries without a submitted audit have no rubric; the others say which version their latest audit used.
     rubric_ids: Counter[int] = Counter(entry.rubric_id for entry in entries if entry.rubric_id is not None)
     rubric = _main_rubric(rubric_ids)
@@ -101,7 +71,7 @@ def portfolio(*, user: Any, team_slug: str = "", band_label: str = "", sort: str
     if band_label:
         entries = [entry for entry in entries if entry.band is not None and entry.band.label == band_label]
     return Portfolio(
-        entries=sort_portfolio_entries(entries, sort),
+        entries=sort_portfolio_rows(entries, sort),
         teams=list(visible_teams(user=user).order_by("name")),
         rubric=rubric,
         bands=labels.bands,
@@ -111,51 +81,6 @@ def portfolio(*, user: Any, team_slug: str = "", band_label: str = "", sort: str
     )
 
 
-def portfolio_entries(*, projects: QuerySet[Project]) -> list[PortfolioEntry]:
-    """One entry per project of a portfolio_queryset, in one query; bands and due dates follow the same
-    rules as audits.selectors.portfolio_rows (rubric.scoring.band_for and audits.selectors.next_audit_due)."""
-    now = timezone.now()
-    specs: dict[int, RubricSpec] = {}
-    entries = []
-    rows = projects.values_list(  # type: ignore[misc]  # annotations of portfolio_queryset
-        "pk",
-        "name",
-        "slug",
-        "team_id",
-        "created_at",
-        "audit_cadence_days",
-        "latest_audit_id",
-        "latest_final",
-        "latest_submitted_at",
-        "latest_rubric_id",
-        "previous_final",
-    )
-    for pk, name, slug, team_id, created_at, cadence, audit_id, final, last_at, rubric_id, previous in rows:
-        band = None
-        if final is not None and rubric_id is not None:
-            if rubric_id not in specs:
-                specs[rubric_id] = rubric_spec_by_id(rubric_id)
-            band = band_for(specs[rubric_id].bands, final)
-        due_at = next_audit_due(last_audit_at=last_at, created_at=created_at, cadence_days=cadence)
-        entries.append(
-            PortfolioEntry(
-                project_id=pk,
-                name=name,
-                slug=slug,
-                team_id=team_id,
-                rubric_id=rubric_id,
-                latest_audit_id=audit_id,
-                final=final,
-                band=band,
-                previous_final=previous,
-                last_audit_at=last_at,
-                due_at=due_at,
-                overdue=due_at < now,
-            )
-        )
-    return entries
-
-
 def _main_rubric(rubric_ids: Counter[int]) -> Rubric | None:
     """The rubric most latest audits use (else the default one); heatmap rows and band names come from it."""
     if not rubric_ids:
@@ -163,7 +88,7 @@ def _main_rubric(rubric_ids: Counter[int]) -> Rubric | None:
     return Rubric.objects.filter(pk=rubric_ids.most_common(1)[0][0]).first()
 
 
-def sort_portfolio_entries(entries: list[PortfolioEntry], sort: str) -> list[PortfolioEntry]:
+def sort_portfolio_rows(entries: list[PortfolioRow], sort: str) -> list[PortfolioRow]:
     """Sort by one of PORTFOLIO_SORTS ("-" prefix for descending); projects without a value go last."""
     descending = sort.startswith("-")
     key = sort.lstrip("-")

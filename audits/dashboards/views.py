@@ -20,7 +20,6 @@ from audits.dashboards import charts
 from audits.dashboards.formatting import decimal_separator, score, signed_score
 from audits.dashboards.portfolio_selectors import (
     PORTFOLIO_SORTS,
-    PortfolioEntry,
     latest_status_matrix,
     most_missed_items,
     portfolio,
@@ -32,7 +31,7 @@ from audits.dashboards.selectors import (
     compare_audits,
     trend_for_project,
 )
-from audits.selectors import audit_for_user, project_for_user
+from audits.selectors import PortfolioRow, audit_for_user, project_for_user
 
 # The table and the heatmap show one page of projects; band counts and most-missed tests cover all of them.
 PORTFOLIO_PAGE_SIZE = 50
@@ -95,15 +94,14 @@ def portfolio_view(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "name")
     data = portfolio(user=request.user, team_slug=team_slug, band_label=band_label, sort=sort)
     page = Paginator(data.entries, PORTFOLIO_PAGE_SIZE).get_page(request.GET.get("page"))
-    page_entries: list[PortfolioEntry] = list(page.object_list)
+    page_entries: list[PortfolioRow] = list(page.object_list)
     bands_by_label = {band.label: band for band in data.bands}
-    team_names = {team.pk: team.name for team in data.teams}
     matrix = latest_status_matrix(audit_ids=[entry.latest_audit_id for entry in page_entries if entry.latest_audit_id])
     audited_ids = [entry.latest_audit_id for entry in data.entries if entry.latest_audit_id]
     context: dict[str, Any] = {
         "portfolio": data,
         "page": page,
-        "lines": _portfolio_lines(page_entries, bands_by_label, team_names),
+        "lines": _portfolio_lines(page_entries, bands_by_label),
         "not_audited": _("Not audited yet"),
         "overdue_label": _("overdue"),
         "teams": data.teams,
@@ -143,9 +141,7 @@ def _urls_for_each(viewname: str, values: list[Any], placeholder: int | str) -> 
     return [f"{head}{value}{tail}" for value in values]
 
 
-def _portfolio_lines(
-    entries: list[PortfolioEntry], bands: dict[str, BandLabel], team_names: dict[int, str]
-) -> list[dict[str, Any]]:
+def _portfolio_lines(entries: list[PortfolioRow], bands: dict[str, BandLabel]) -> list[dict[str, Any]]:
     """The table rows, formatted here: a page of 50 rows renders much faster from flat values."""
     trend_urls = _urls_for_each("dashboards:project-trend", [entry.slug for entry in entries], _SLUG_PLACEHOLDER)
     result_urls = _urls_for_each(
@@ -158,7 +154,7 @@ def _portfolio_lines(
             {
                 "slug": entry.slug,
                 "name": entry.name,
-                "team": team_names.get(entry.team_id, ""),
+                "team": entry.team_name,
                 "trend_url": trend_url,
                 "result_url": result_url if entry.latest_audit_id else "",
                 "final": score(entry.final),
@@ -173,7 +169,7 @@ def _portfolio_lines(
     return lines
 
 
-def _column_names(entries: list[PortfolioEntry]) -> list[str]:
+def _column_names(entries: list[PortfolioRow]) -> list[str]:
     """Project names as heatmap columns; a repeated name gets its slug, since columns merge by label."""
     repeated = {name for name, count in Counter(entry.name for entry in entries).items() if count > 1}
     return [f"{entry.name} ({entry.slug})" if entry.name in repeated else entry.name for entry in entries]
