@@ -196,6 +196,11 @@ def test_portfolio_row_has_latest_score_change_band_and_overdue(client_as, submi
     Project.objects.filter(slug="ads-ranking").update(created_at=timezone.now() - timedelta(days=400))
     body = client_as("viewer").get("/api/v1/portfolio/").json()
     rows = {row["project"]["slug"]: row for row in body["results"]}
+    assert rows["search-ranking"]["project"] == {
+        "slug": "search-ranking",
+        "name": project.name,
+        "team": {"slug": project.team.slug, "name": project.team.name},
+    }
     assert rows["search-ranking"]["final"] == 3.0
     assert rows["search-ranking"]["previous_final"] == KNOWN_FINAL
     assert rows["search-ranking"]["change"] == 0.5
