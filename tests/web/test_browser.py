@@ -26,8 +26,11 @@ def sign_in(page, live_server, username: str) -> None:
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
-def answer(page, code: str, status: str) -> None:
-    page.click(f"label[for='status-{code}-{status}']")
+def choose_status(page, code: str, status: str) -> None:
+    """Choose a status and wait for its save (the item may already show "saved" from an earlier one)."""
+    with page.expect_response(lambda r: f"/answers/{code}/" in r.url and r.request.method == "POST") as saved:
+        page.click(f"label[for='status-{code}-{status}']")
+    assert saved.value.status == 200
     expect(page.locator(f"#item-{code} [data-save-state]")).to_have_attribute("data-state", "saved")
 
 
@@ -43,7 +46,7 @@ def test_manager_answers_an_audit_end_to_end_in_english_and_spanish(page, live_s
 
     # One automated answer per section: each section sum moves, and the final score with the last one.
     for index, code in enumerate(codes):
-        answer(page, code, "automated")
+        choose_status(page, code, "automated")
         section_key = rubric.sections.order_by("order")[index].key
         expect(page.locator(f"aside [data-section-sum='{section_key}']")).to_have_text("1 / 7")
     expect(final).to_have_text("1")
@@ -55,7 +58,7 @@ def test_manager_answers_an_audit_end_to_end_in_english_and_spanish(page, live_s
         page.fill(f"#notes-{codes[0]}", "Schema checked in CI")
         page.fill(f"#evidence-{codes[0]}", "https://ci.example.com/job/1\nhttps://wiki.example.com/schema")
     expect(page.locator(f"#item-{codes[0]} [data-save-state]")).to_have_attribute("data-state", "saved")
-    answer(page, codes[1], "manual")
+    choose_status(page, codes[1], "manual")
     expect(page.locator(f"#item-{codes[1]} [data-history-count]")).to_have_text("2")
 
     page.reload()
@@ -178,9 +181,9 @@ def test_taking_their_answer_shows_it_and_saves_nothing(page, live_server, draft
     expect(page.locator(f"#notes-{code}")).to_have_value("Theirs stays")
     answer = Answer.objects.get(audit=draft, item__code=code)
     assert (answer.status, answer.notes, answer.version) == ("manual", "Theirs stays", 1)
-    # A later change is based on their version, so it saves without a new conflict.
-    page.click(f"label[for='status-{code}-automated']")
-    expect(page.locator(f"#item-{code} [data-save-state]")).to_have_attribute("data-state", "saved")
+    # A later change is based on their version, so it saves without a new conflict. Taking theirs already
+    # shows "saved", so wait for the save's own response rather than for that state.
+    choose_status(page, code, "automated")
     assert Answer.objects.get(audit=draft, item__code=code).status == "automated"
     page.problems[:] = [p for p in page.problems if "status of 409" not in p]
 
