@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from audits.models import Answer, Project
@@ -170,7 +171,10 @@ class Finding(models.Model):
     sync = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="findings")
     item_code = models.CharField(max_length=50)
     result = models.CharField(max_length=10, choices=FindingResult.choices)
-    reason = models.CharField(max_length=500)
+    reason = models.CharField(max_length=500)  # in the site's default language
+    # The same reason in every interface language ({"es": ...}): a worker has no reader's language, so the
+    # sync writes them all and each page shows its own (localized_reason).
+    reasons = models.JSONField(default=dict, blank=True)
     facts = models.JSONField(default=dict)
     links = models.JSONField(default=list)
     suggested_status = models.CharField(max_length=20, blank=True)
@@ -184,11 +188,17 @@ class Finding(models.Model):
     def __str__(self) -> str:
         return f"{self.item_code}: {self.result}"
 
+    @property
+    def localized_reason(self) -> str:
+        """The reason in the active language, else in the default one (findings synced before reasons)."""
+        language = get_language() or ""
+        return self.reasons.get(language) or self.reasons.get(language.split("-")[0]) or self.reason
+
     def snapshot(self) -> dict:
         return {
             "item": self.item_code,
             "result": self.result,
-            "reason": self.reason,
+            "reason": self.localized_reason,
             "links": list(self.links),
             "facts": self.facts,
             "suggested_status": self.suggested_status or None,

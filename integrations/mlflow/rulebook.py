@@ -10,8 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import translation
 from django.utils.functional import Promise
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 
 from integrations.mlflow.facts import (
     RunFact,
@@ -21,6 +22,39 @@ from integrations.mlflow.facts import (
 
 PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
 DAY_MS = 86_400_000
+
+
+class Wording(str):
+    """A reason in the active language that remembers its message and values.
+
+    A worker has no reader, so its language is arbitrary; the sync stores each reason in every interface
+    language by re-translating the message (in_language), without running the rule again.
+    """
+
+    message: str
+    values: dict[str, Any]
+
+    def format(self, *args: Any, **values: Any) -> Wording:
+        if args:  # rules name every value; a positional one could not be re-translated
+            raise TypeError("Reasons take named values only.")
+        return _wording(self.message, values)
+
+    def in_language(self, language: str) -> str:
+        with translation.override(language):
+            text = gettext(self.message)
+        return text.format(**self.values) if self.values else text
+
+
+def _wording(message: str, values: dict[str, Any]) -> Wording:
+    text = gettext(message)
+    wording = Wording(text.format(**values) if values else text)
+    wording.message, wording.values = message, values
+    return wording
+
+
+def _(message: str) -> Wording:
+    """gettext for rule reasons (makemessages finds these calls by the name `_`)."""
+    return _wording(message, {})
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from integrations.mlflow.facts import (
@@ -28,6 +27,7 @@ from integrations.mlflow.rulebook import (
     UNKNOWN,
     Rule,
     Verdict,
+    _,
     at_least_as_good,
     evaluate,
     no_serving,

@@ -6,7 +6,6 @@ import itertools
 from collections import defaultdict
 from typing import Any
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from integrations.mlflow.facts import (
@@ -22,6 +21,7 @@ from integrations.mlflow.rulebook import (
     PASS,
     UNKNOWN,
     Verdict,
+    _,
     compare_with_previous,
     no_serving,
     rule,

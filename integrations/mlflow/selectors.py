@@ -117,7 +117,7 @@ def finding_json(finding: Finding) -> dict[str, Any]:
     return {
         "item": finding.item_code,
         "result": finding.result,
-        "reason": finding.reason,
+        "reason": finding.localized_reason,
         "links": list(finding.links),
         "suggested_status": finding.suggested_status or None,
         "synced_at": finding.synced_at.isoformat(),

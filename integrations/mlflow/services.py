@@ -376,7 +376,7 @@ def finding_accept(*, actor: Any, audit: Audit, item_code: str) -> Any:
     evidence += [link for link in finding.links if link not in evidence and link.startswith(("http://", "https://"))]
     note = _("MLflow evidence, synced %(when)s: %(reason)s") % {
         "when": timezone.localtime(finding.synced_at).strftime("%Y-%m-%d %H:%M"),
-        "reason": finding.reason,
+        "reason": finding.localized_reason,
     }
     notes = (
         current.notes

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from integrations.mlflow.client import (
     ArtifactUnavailable,
@@ -34,6 +35,7 @@ from integrations.mlflow.models import (
     SyncState,
     SyncTrigger,
 )
+from integrations.mlflow.rulebook import Verdict, Wording
 from integrations.mlflow.rules import evaluate
 
 log = logging.getLogger(__name__)
@@ -290,7 +292,7 @@ def store(sync: SyncRun, fetched: Fetched, history: list[AliasSighting]) -> int:
         histories_checked=tuple(fetched.histories_checked),
         bad_histories=fetched.bad_histories,
     )
-    verdicts = evaluate(snapshot)
+    verdicts, reasons = _verdicts_in_every_language(snapshot)
     scheduled = sync.trigger == SyncTrigger.SCHEDULE
     findings = [
         Finding(
@@ -300,6 +302,7 @@ def store(sync: SyncRun, fetched: Fetched, history: list[AliasSighting]) -> int:
             item_code=code,
             result=verdict.result,
             reason=verdict.reason[:500],
+            reasons=reasons[code],
             facts=json_safe(verdict.facts),
             links=list(verdict.links),
             suggested_status=("automated" if scheduled else "manual") if verdict.result == FindingResult.PASS else "",
@@ -315,7 +318,17 @@ def store(sync: SyncRun, fetched: Fetched, history: list[AliasSighting]) -> int:
             findings,
             update_conflicts=True,
             unique_fields=["connection", "item_code"],
-            update_fields=["project", "sync", "result", "reason", "facts", "links", "suggested_status", "synced_at"],
+            update_fields=[
+                "project",
+                "sync",
+                "result",
+                "reason",
+                "reasons",
+                "facts",
+                "links",
+                "suggested_status",
+                "synced_at",
+            ],
         )
         Finding.objects.filter(connection=connection).exclude(item_code__in=list(verdicts)).delete()
         SyncRun.objects.filter(pk=sync.pk).update(
@@ -329,6 +342,23 @@ def store(sync: SyncRun, fetched: Fetched, history: list[AliasSighting]) -> int:
             error_kind="",
         )
     return len(findings)
+
+
+def _verdicts_in_every_language(snapshot: Snapshot) -> tuple[dict[str, Verdict], dict[str, dict[str, str]]]:
+    """The verdicts in the site's default language, and each item's reason in every interface language.
+
+    The rules run once; their reasons are Wordings, which re-translate their message with the same values.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        verdicts = evaluate(snapshot)
+    reasons: dict[str, dict[str, str]] = {}
+    for code, verdict in verdicts.items():
+        wording = verdict.reason
+        reasons[code] = {
+            language: (wording.in_language(language) if isinstance(wording, Wording) else wording)[:500]
+            for language, _name in settings.LANGUAGES
+        }
+    return verdicts, reasons
 
 
 __all__ = ["Fetched", "MlflowError", "alias_history", "fetch", "json_safe", "store"]

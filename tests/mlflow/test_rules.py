@@ -209,3 +209,24 @@ def test_every_link_points_into_the_mlflow_ui(item):
     runs, versions, history = released(**{"slice/a/accuracy": 0.84})
     verdict = RULES[item].check(snap(runs, versions, history))
     assert all(link.startswith("http://ui/#/") for link in verdict.links)
+
+
+def test_a_reason_is_retold_in_another_language_with_the_same_values():
+    from django.utils import translation
+
+    from integrations.mlflow.rulebook import Wording, _
+
+    with translation.override("en"):
+        reason = _("Signature with {count} named, typed inputs.").format(count=2)
+
+    assert isinstance(reason, Wording)
+    assert reason == "Signature with 2 named, typed inputs."
+    assert reason.in_language("es") == "Firma con 2 entradas con nombre y tipo."
+    assert reason.in_language("en") == reason
+
+
+def test_a_reason_refuses_positional_values_it_could_not_retell():
+    from integrations.mlflow.rulebook import _
+
+    with pytest.raises(TypeError):
+        _("Run {} records no git commit.").format("abc")

@@ -5,6 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
 
 from integrations.mlflow import services
 from integrations.mlflow.models import Finding, SyncedModelVersion, SyncedRun, SyncRun, SyncState
@@ -51,6 +54,43 @@ def test_a_release_seen_by_two_syncs_passes_all_thirteen_rules(manager, project,
     run_link = f"{scenario.server.url}/#/experiments/{scenario.experiment_id}/runs/{scenario.v2_run}"
     assert run_link in findings["model-1"].links
     assert "v2" in findings["infra-6"].reason
+
+
+def test_each_finding_keeps_its_reason_in_every_interface_language(manager, project, connect, scenario):
+    connection = connect(
+        project, scenario.server, experiments=[scenario.experiment], registered_models=[scenario.model]
+    )
+    scenario.aliases_before_release()
+    with translation.override("es"):  # whatever language the worker happens to run in
+        sync = run_sync(manager, connection)
+    assert sync.state == SyncState.SUCCEEDED, sync.error
+
+    finding = latest_findings(project=project)["data-1"]
+
+    assert finding.reasons["en"].startswith("Signature with ")
+    assert finding.reasons["es"].startswith("Firma con ")
+    assert finding.reason == finding.reasons["en"]  # the site's default language
+    with translation.override("es"):
+        assert finding.localized_reason == finding.reasons["es"]
+    with translation.override("en"):
+        assert finding.localized_reason == finding.reasons["en"]
+
+
+def test_a_reader_sees_finding_reasons_in_their_own_language(manager, project, connect, scenario):
+    connection = connect(
+        project, scenario.server, experiments=[scenario.experiment], registered_models=[scenario.model]
+    )
+    scenario.aliases_before_release()
+    run_sync(manager, connection)
+    client = Client()
+    client.force_login(manager)
+    url = reverse("mlflow:project-evidence", args=[project.slug])
+
+    spanish = client.get(url, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Firma con " in spanish and "Signature with " not in spanish
+    assert "Signature with " in english and "Firma con " not in english
 
 
 def test_syncing_twice_stores_each_run_version_and_finding_once(manager, project, connect, scenario):
