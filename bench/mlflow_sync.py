@@ -4,7 +4,7 @@
 
 Starts a real `mlflow server` (SQLite backend, one worker) on a free loopback port, adds an
 experiment of BENCH_MLFLOW_RUNS runs (default 5,000, each with 3 params, 3 metrics and 2 tags),
-then times, BENCH_REPEAT times each (default 3, floor and sync interleaved), and keeps the best:
+then times, BENCH_REPEAT times each (default 5, floor and sync interleaved), and keeps the best:
   floor  paging through every run with the REST client (integrations.mlflow.client), nothing else;
   sync   a complete sync of that experiment into an empty evidence store: paging, parsing, metric
          histories of the recent runs, writing every run and evaluating the rules (one transaction);
@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 RUNS = int(os.environ.get("BENCH_MLFLOW_RUNS", "5000"))
-REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
+REPEAT = int(os.environ.get("BENCH_REPEAT", "5"))
 TARGET_RATIO = 1.3
 
 
