@@ -7,14 +7,15 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PATH=/opt/venv/bin:$PATH
 RUN apt-get update \
     && apt-get install -y --no-install-recommends gettext \
     && rm -rf /var/lib/apt/lists/*
-RUN python -m venv /opt/venv
+ARG UV_VERSION=0.13.9
+RUN python -m venv /opt/venv && pip install "uv==${UV_VERSION}"
 WORKDIR /app
-# Dependencies come from pyproject.toml alone, so a code change reuses this (slow) layer.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], sep='\n')" \
-        > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt
+# Exactly the versions the tests ran with (uv.lock); dependencies first, so a code change reuses this layer.
+ENV UV_PROJECT_ENVIRONMENT=/opt/venv UV_NO_CACHE=1
+COPY pyproject.toml uv.lock ./
+RUN uv sync --locked --no-install-project --no-editable --quiet
 COPY . .
+RUN uv sync --locked --no-editable --quiet
 # DEBUG=true only lets the settings load without a SECRET_KEY here; the files are written for
 # production: hashed and compressed for WhiteNoise, translations compiled.
 RUN DEBUG=true STATIC_ROOT=/app/staticfiles \

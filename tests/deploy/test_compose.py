@@ -90,7 +90,7 @@ def test_readme_configuration_documents_every_variable_of_env_example():
 
 
 def test_the_image_installs_every_third_party_app_from_pyproject():
-    # The Dockerfile installs [project].dependencies only; an app missing there breaks the image.
+    # The Dockerfile installs uv.lock without extras ([project].dependencies); an app missing there breaks the image.
     declared = {
         re.split(r"[\[<>=!~ ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
         for requirement in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
