@@ -16,11 +16,13 @@ from django.utils.translation import gettext as _
 
 from audits.models import Answer, AnswerChange, Audit, AuditStatus, Membership, Project, Role, Team
 from audits.selectors import audit_score, has_role, latest_submitted_audit
+from audits.validators import contains_nul, nul_message, reject_nul
 from rubric.models import AnswerStatus, Item, Rubric
 from rubric.selectors import default_rubric
 
 MAX_EVIDENCE_LINKS = 20
 MAX_URL_LENGTH = 2000
+MAX_NOTES_LENGTH = 10000  # the API's limit per answer; the request body limit (settings) is sized from it
 _url_validator = URLValidator(schemes=["http", "https"])
 
 
@@ -53,6 +55,8 @@ def validate_evidence(links: Any) -> list[str]:
         link = str(raw).strip()
         if not link or link in cleaned:
             continue
+        if contains_nul(link):
+            raise ValidationError(nul_message())
         if len(link) > MAX_URL_LENGTH:
             raise ValidationError(_("An evidence link is longer than %(n)s characters.") % {"n": MAX_URL_LENGTH})
         try:
@@ -86,6 +90,7 @@ def unique_slug(model: type[Team] | type[Project], text: str) -> str:
 
 
 def team_create(*, name: str, creator: Any, slug: str | None = None) -> Team:
+    reject_nul(name, "name")
     with transaction.atomic():
         team = Team.objects.create(name=name, slug=slug or unique_slug(Team, name))
         Membership.objects.create(team=team, user=creator, role=Role.MANAGER)
@@ -150,6 +155,8 @@ def project_create(*, actor: Any, team: Team, name: str, slug: str | None = None
         raise ValueError(f"Unknown project fields: {sorted(unknown)}")
     if not name.strip():
         raise ValidationError({"name": [_("A project needs a name.")]})
+    for field, value in {"name": name, "slug": slug, **fields}.items():
+        reject_nul(value, field)
     if slug:
         if slugify(slug) != slug:
             raise ValidationError({"slug": [_("Use lowercase letters, digits and hyphens.")]})
@@ -168,6 +175,8 @@ def project_update(*, actor: Any, project: Project, **fields: Any) -> Project:
         raise ValueError(f"Unknown project fields: {sorted(unknown)}")
     if "name" in fields and not str(fields["name"]).strip():
         raise ValidationError({"name": [_("A project needs a name.")]})
+    for field, value in fields.items():
+        reject_nul(value, field)
     for field, value in fields.items():
         setattr(project, field, value)
     project.save()
@@ -238,6 +247,7 @@ def answer_save(
     _check_draft(audit)
     status = validate_status(status)
     links = validate_evidence(evidence)
+    reject_nul(notes, "notes")
     item = Item.objects.filter(rubric_id=audit.rubric_id, code=item_code).first()
     if item is None:
         raise ValidationError({"item": [_("Unknown item “%(code)s” for this rubric.") % {"code": item_code}]})
@@ -331,6 +341,8 @@ def answers_bulk_upsert(*, actor: Any, audit: Audit, entries: list[dict[str, Any
         notes = entry.get("notes", "")
         if not isinstance(notes, str):
             entry_errors["notes"] = [_("Notes must be text.")]
+        elif contains_nul(notes):
+            entry_errors["notes"] = [nul_message()]
         if entry_errors:
             errors[index] = entry_errors
         else:
