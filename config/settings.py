@@ -260,6 +260,12 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    # JSON that nests too deeply is a 400, not a RecursionError (audits/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "audits.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "audits.api.pagination.ApiPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": [
@@ -281,6 +287,9 @@ CACHES = {
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-throttle"},
 }
+# Request bodies: the largest answers PATCH the API allows (audits.api.views.MAX_BULK_ANSWERS answers with
+# audits.services.MAX_NOTES_LENGTH characters of notes, sent as UTF-8 JSON) must fit; bigger bodies get 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=32 * 1024 * 1024)
 SPECTACULAR_SETTINGS = {
     "TITLE": "mlaudit API",
     "DESCRIPTION": (

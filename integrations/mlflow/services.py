@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from audits.models import Audit, Project, Role
 from audits.selectors import has_role
 from audits.services import answer_save
+from audits.validators import contains_nul, nul_message
 from integrations.mlflow import local_store
 from integrations.mlflow.client import Credentials, MlflowClient, MlflowError, check_url
 from integrations.mlflow.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
@@ -101,6 +102,8 @@ def validate_thresholds(value: Any) -> dict[str, Any]:
                 errors.append(_("“%(name)s” must be a list of texts.") % {"name": name})
         elif not isinstance(given, str) or not given.strip():
             errors.append(_("“%(name)s” must be a text.") % {"name": name})
+    if contains_nul(value):  # PostgreSQL cannot store it in the JSON column
+        errors.append(nul_message())
     if errors:
         raise ValidationError({"thresholds": errors})
     return dict(value)
