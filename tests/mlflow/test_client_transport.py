@@ -157,12 +157,13 @@ def fake_dns(monkeypatch):
     return answers
 
 
-def test_the_address_is_checked_again_when_the_socket_connects(settings, scripted_server, fake_dns):
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_the_address_is_checked_again_when_the_socket_connects(settings, scripted_server, fake_dns, scheme):
     # DNS rebinding: the name resolves to an allowed address when the client is built, then to a denied one.
     settings.MLAUDIT_MLFLOW_DENIED_HOSTS = ["127.0.0.2/32"]
     fake_dns["mlflow.rebind.test"] = ["127.0.0.1", "127.0.0.2"]
     port = scripted_server.server_address[1]
-    client = MlflowClient(f"http://mlflow.rebind.test:{port}", retries=2, backoff_base=0.01)
+    client = MlflowClient(f"{scheme}://mlflow.rebind.test:{port}", retries=2, backoff_base=0.01)
     with pytest.raises(UnsafeUrl, match=r"127\.0\.0\.2"):
         client.check()
     assert scripted_server.seen == []
