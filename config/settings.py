@@ -283,7 +283,12 @@ REST_FRAMEWORK = {
 # Throttle counters must be shared by every web worker: in Redis when REDIS_URL is set, else per process.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "api-throttle": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    # Short timeouts: while Redis is unreachable the API counts per process (audits/api/throttling.py).
+    "api-throttle": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-throttle"},
 }
@@ -315,4 +320,6 @@ SPECTACULAR_SETTINGS = {
 # Set 0 when clients reach gunicorn directly (they could then forge the header).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0 if DEBUG else 1)
 AXES_CLIENT_IP_CALLABLE = "config.proxy.client_ip"
-REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT or None  # type: ignore[assignment]  # mixed-value dict
+# 0, not None: DRF reads None as "take the whole X-Forwarded-For header", which any client can write.
+# (The throttles themselves use config.proxy.client_ip; this keeps DRF's own reading the same.)
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT  # type: ignore[assignment]  # mixed-value dict
