@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audits.selectors import project_for_user
-from integrations.mlflow import selectors, services
-from integrations.mlflow.models import AuthType, MlflowConnection, Schedule, SyncRun
+from integrations.mlflow import selectors, services, webhooks
+from integrations.mlflow.models import AuthType, MlflowConnection, Schedule, SyncRun, SyncTrigger
 
 TAG = ["MLflow evidence"]
 
@@ -48,6 +48,16 @@ class ConnectionAuthOutput(serializers.Serializer):
     has_secret = serializers.BooleanField()
 
 
+class WebhookOutput(serializers.Serializer):
+    url = serializers.CharField(help_text="Give this URL to MLflow's create_webhook.")
+    has_secret = serializers.BooleanField()
+    events = serializers.ListField(child=serializers.CharField())
+
+
+class WebhookSecretOutput(WebhookOutput):
+    secret = serializers.CharField(help_text="Shown only in this answer; mlaudit stores it encrypted.")
+
+
 class ConnectionOutput(serializers.Serializer):
     id = serializers.IntegerField()
     project = serializers.CharField()
@@ -62,6 +72,7 @@ class ConnectionOutput(serializers.Serializer):
     verify_tls = serializers.BooleanField()
     thresholds = serializers.DictField()
     next_sync_at = serializers.DateTimeField(allow_null=True)
+    webhook = WebhookOutput()
 
 
 class TestOutput(serializers.Serializer):
@@ -74,7 +85,7 @@ class SyncOutput(serializers.Serializer):
     id = serializers.IntegerField()
     connection = serializers.IntegerField()
     state = serializers.ChoiceField(choices=["queued", "running", "succeeded", "failed"])
-    trigger = serializers.ChoiceField(choices=["user", "schedule"])
+    trigger = serializers.ChoiceField(choices=SyncTrigger.values)
     requested_by = serializers.CharField(allow_null=True)
     queued_at = serializers.DateTimeField(allow_null=True)
     started_at = serializers.DateTimeField(allow_null=True)
@@ -104,7 +115,15 @@ class FindingOutput(serializers.Serializer):
     facts = serializers.DictField()
 
 
-def connection_json(connection: MlflowConnection) -> dict[str, Any]:
+def webhook_json(request: Request, connection: MlflowConnection) -> dict[str, Any]:
+    return {
+        "url": selectors.webhook_url(request=request, connection=connection),
+        "has_secret": connection.has_webhook_secret,
+        "events": list(webhooks.EVENTS),
+    }
+
+
+def connection_json(connection: MlflowConnection, request: Request) -> dict[str, Any]:
     return {
         "id": connection.pk,
         "project": connection.project.slug,
@@ -119,6 +138,7 @@ def connection_json(connection: MlflowConnection) -> dict[str, Any]:
         "verify_tls": connection.verify_tls,
         "thresholds": connection.thresholds,
         "next_sync_at": connection.next_sync_at.isoformat() if connection.next_sync_at else None,
+        "webhook": webhook_json(request, connection),
     }
 
 
@@ -133,7 +153,7 @@ class ProjectConnectionsApi(APIView):
     def get(self, request: Request, slug: str) -> Response:
         project = project_for_user(user=request.user, slug=slug)
         connections = selectors.connections_for_project(project=project).select_related("project")
-        return Response([connection_json(c) for c in connections])
+        return Response([connection_json(c, request) for c in connections])
 
     @extend_schema(
         tags=TAG, request=ConnectionInput, responses={201: ConnectionOutput}, summary="Connect an MLflow server"
@@ -141,13 +161,14 @@ class ProjectConnectionsApi(APIView):
     def post(self, request: Request, slug: str) -> Response:
         project = project_for_user(user=request.user, slug=slug)
         connection = services.connection_create(actor=request.user, project=project, **_input(request, partial=False))
-        return Response(connection_json(connection), status=status.HTTP_201_CREATED)
+        return Response(connection_json(connection, request), status=status.HTTP_201_CREATED)
 
 
 class ConnectionApi(APIView):
     @extend_schema(tags=TAG, responses=ConnectionOutput, summary="One MLflow connection (secrets are never returned)")
     def get(self, request: Request, connection_id: int) -> Response:
-        return Response(connection_json(selectors.connection_for_user(user=request.user, connection_id=connection_id)))
+        connection = selectors.connection_for_user(user=request.user, connection_id=connection_id)
+        return Response(connection_json(connection, request))
 
     @extend_schema(tags=TAG, request=ConnectionInput, responses=ConnectionOutput, summary="Change an MLflow connection")
     def patch(self, request: Request, connection_id: int) -> Response:
@@ -155,7 +176,7 @@ class ConnectionApi(APIView):
         connection = services.connection_update(
             actor=request.user, connection=connection, **_input(request, partial=True)
         )
-        return Response(connection_json(connection))
+        return Response(connection_json(connection, request))
 
     @extend_schema(tags=TAG, responses={204: None}, summary="Delete an MLflow connection and its synced evidence")
     def delete(self, request: Request, connection_id: int) -> Response:
@@ -172,6 +193,20 @@ class ConnectionTestApi(APIView):
         connection = selectors.connection_for_user(user=request.user, connection_id=connection_id)
         result = services.connection_test(actor=request.user, connection=connection)
         return Response({"ok": result.ok, "kind": result.kind, "message": result.message})
+
+
+class WebhookSecretApi(APIView):
+    @extend_schema(
+        tags=TAG,
+        request=None,
+        responses={201: WebhookSecretOutput},
+        summary="Make a new signing secret for the connection's registry webhook (the old one stops working)",
+    )
+    def post(self, request: Request, connection_id: int) -> Response:
+        connection = selectors.connection_for_user(user=request.user, connection_id=connection_id)
+        secret = webhooks.webhook_secret_rotate(actor=request.user, connection=connection)
+        body = {**webhook_json(request, connection), "secret": secret}
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
 
 
 class ProjectSyncApi(APIView):

@@ -31,6 +31,13 @@ def connection_for_user(*, user: Any, connection_id: int) -> MlflowConnection:
     return connection
 
 
+def webhook_url(*, request: Any, connection: MlflowConnection) -> str:
+    """The absolute address MLflow should deliver this connection's registry events to."""
+    from django.urls import reverse
+
+    return str(request.build_absolute_uri(reverse("mlflow:webhook", args=[connection.webhook_token])))
+
+
 def sync_for_user(*, user: Any, sync_id: int) -> SyncRun:
     from django.http import Http404
 
