@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audits.selectors import project_for_user
+from audits.selectors import audit_for_user, project_for_user
 from integrations.mlflow import selectors, services, webhooks
 from integrations.mlflow.models import AuthType, MlflowConnection, Schedule, SyncRun, SyncTrigger
 
@@ -207,6 +210,79 @@ class WebhookSecretApi(APIView):
         secret = webhooks.webhook_secret_rotate(actor=request.user, connection=connection)
         body = {**webhook_json(request, connection), "secret": secret}
         return Response(body, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
+
+
+class FindingAcceptInput(serializers.Serializer):
+    confirm_lower = serializers.BooleanField(
+        required=False, default=False, help_text="Required (true) when accepting lowers the current answer."
+    )
+
+
+# "from" is a Python keyword, so these serializers are built from a dict of their fields.
+ScoreChangeOutput: Any = type(
+    "ScoreChangeOutput",
+    (serializers.Serializer,),
+    {"key": serializers.CharField(required=False), "from": serializers.CharField(), "to": serializers.CharField()},
+)
+
+
+class AcceptedOutput(serializers.Serializer):
+    by = serializers.CharField(allow_null=True)
+    at = serializers.DateTimeField()
+    this_finding = serializers.BooleanField(help_text="The finding as it is now is the one accepted.")
+
+
+AcceptPreviewOutput: Any = type(
+    "AcceptPreviewOutput",
+    (serializers.Serializer,),
+    {
+        "item": serializers.CharField(),
+        "from": serializers.CharField(allow_null=True, help_text="The current answer (null: none)."),
+        "to": serializers.CharField(),
+        "changes_status": serializers.BooleanField(),
+        "lowers": serializers.BooleanField(help_text="Accepting needs confirm_lower: true."),
+        "section": ScoreChangeOutput(),
+        "final": ScoreChangeOutput(),
+        "accepted": AcceptedOutput(allow_null=True),
+    },
+)
+
+
+class FindingAcceptApi(APIView):
+    def _preview(self, request: Request, audit_id: int, item_code: str) -> tuple[Any, Any]:
+        audit = audit_for_user(user=request.user, audit_id=audit_id)
+        finding = selectors.findings_for_audit(audit=audit).get(item_code)
+        if finding is None:
+            raise Http404(_("There is no MLflow finding for this item yet."))
+        return audit, selectors.accept_preview(audit=audit, finding=finding)
+
+    @extend_schema(
+        tags=TAG, responses=AcceptPreviewOutput, summary="What accepting an item's MLflow finding would change"
+    )
+    def get(self, request: Request, audit_id: int, item_code: str) -> Response:
+        _audit, preview = self._preview(request, audit_id, item_code)
+        if preview is None:
+            raise DjangoValidationError(_("Only a passing finding can be accepted."))
+        return Response(selectors.accept_preview_json(preview))
+
+    @extend_schema(
+        tags=TAG,
+        request=FindingAcceptInput,
+        responses=AcceptPreviewOutput,
+        summary="Accept an item's MLflow finding into the answer (lowering it needs confirm_lower: true)",
+    )
+    def post(self, request: Request, audit_id: int, item_code: str) -> Response:
+        audit = audit_for_user(user=request.user, audit_id=audit_id)
+        serializer = FindingAcceptInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.finding_accept(
+            actor=request.user,
+            audit=audit,
+            item_code=item_code,
+            confirm_lower=serializer.validated_data["confirm_lower"],
+        )
+        _audit, preview = self._preview(request, audit_id, item_code)
+        return Response(selectors.accept_preview_json(preview))
 
 
 class ProjectSyncApi(APIView):

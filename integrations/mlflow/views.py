@@ -181,13 +181,26 @@ def project_evidence(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "mlflow/project_evidence.html", context)
 
 
+TRUE_FORM_VALUES = ("1", "true", "on", "yes")
+
+
 @require_POST
 def finding_accept(request: HttpRequest, audit_id: int, item_code: str) -> HttpResponse:
     audit = audit_for_user(user=request.user, audit_id=audit_id)
+    confirm_lower = request.POST.get(services.CONFIRM_LOWER, "").lower() in TRUE_FORM_VALUES
     try:
-        services.finding_accept(actor=request.user, audit=audit, item_code=item_code)
-    except (ValidationError, AuditLocked) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        services.finding_accept(actor=request.user, audit=audit, item_code=item_code, confirm_lower=confirm_lower)
+    except ValidationError as exc:
+        if services.CONFIRM_LOWER in getattr(exc, "error_dict", {}):
+            messages.warning(
+                request,
+                _("Nothing was changed: accepting would lower the answer for %(code)s. Tick the confirmation to do it.")
+                % {"code": item_code},
+            )
+        else:
+            messages.error(request, " ".join(exc.messages))
+    except AuditLocked as exc:
+        messages.error(request, str(exc))
     except AnswerConflict:
         messages.error(request, _("Someone changed this answer meanwhile; review it and accept again."))
     else:
