@@ -239,6 +239,8 @@ MLAUDIT_MLFLOW_SYNC_MAX_RETRIES = env.int("MLAUDIT_MLFLOW_SYNC_MAX_RETRIES", def
 MLAUDIT_MLFLOW_SYNC_RETRY_BASE = env.float("MLAUDIT_MLFLOW_SYNC_RETRY_BASE", default=30.0)
 MLAUDIT_MLFLOW_SYNC_RETRY_MAX = env.float("MLAUDIT_MLFLOW_SYNC_RETRY_MAX", default=900.0)
 MLAUDIT_MLFLOW_NIGHTLY_HOUR = env.int("MLAUDIT_MLFLOW_NIGHTLY_HOUR", default=2)
+# Registry webhooks: a delivery signed more than this many seconds from now (either way) is refused.
+MLAUDIT_MLFLOW_WEBHOOK_TOLERANCE = env.int("MLAUDIT_MLFLOW_WEBHOOK_TOLERANCE", default=300)
 CELERY_BEAT_SCHEDULE = {
     # Each connection has its own schedule (next_sync_at); this only looks for the ones that are due.
     "mlflow-evidence-dispatch-due-syncs": {

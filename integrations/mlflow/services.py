@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audits.forms import STATUS_LABELS
 from audits.models import Audit, Project, Role
 from audits.selectors import has_role
 from audits.services import answer_save
@@ -36,6 +37,7 @@ from integrations.mlflow.models import (
     SyncTrigger,
 )
 from integrations.mlflow.sync import alias_history, fetch, store
+from rubric.models import AnswerStatus
 
 log = logging.getLogger(__name__)
 
@@ -363,10 +365,22 @@ def sync_mark_failed(*, sync_id: int, kind: str, message: str) -> None:
 # Accepting a finding into the audit ----------------------------------------------
 
 
-def finding_accept(*, actor: Any, audit: Audit, item_code: str) -> Any:
+CONFIRM_LOWER = "confirm_lower"  # the flag (form field, API field) that confirms lowering an answer
+
+
+def status_label(status: str | None) -> str:
+    status = status or AnswerStatus.NOT_DONE
+    return str(STATUS_LABELS.get(AnswerStatus(status), status)) if status in AnswerStatus.values else status
+
+
+def finding_accept(*, actor: Any, audit: Audit, item_code: str, confirm_lower: bool = False) -> Any:
     """Copy the latest passing finding into the answer: status as suggested, links as evidence, and a
-    frozen snapshot kept with the answer. A person does this; nothing answers an item on its own."""
-    from integrations.mlflow.selectors import findings_for_audit
+    frozen snapshot kept with the answer. A person does this; nothing answers an item on its own.
+
+    Accepting never lowers an answer silently: a suggestion worth fewer points than the current answer
+    (automated → done manually) needs `confirm_lower`, else a ValidationError names that field.
+    """
+    from integrations.mlflow.selectors import accept_preview, findings_for_audit
 
     _require(actor, audit.project, Role.EDITOR)
     finding: Finding | None = findings_for_audit(audit=audit).get(item_code)
@@ -375,6 +389,21 @@ def finding_accept(*, actor: Any, audit: Audit, item_code: str) -> Any:
     if finding.result != FindingResult.PASS or not finding.suggested_status:
         raise ValidationError(_("Only a passing finding can be accepted."))
     current = audit.answers.filter(item__code=item_code).first()
+    preview = accept_preview(audit=audit, finding=finding)
+    if preview is not None and preview.lowers and not confirm_lower:
+        raise ValidationError(
+            {
+                CONFIRM_LOWER: [
+                    _("Accepting lowers this answer from “%(old)s” to “%(new)s”; confirm it to go ahead (%(flag)s).")
+                    % {
+                        "old": status_label(preview.current),
+                        "new": status_label(preview.suggested),
+                        "flag": CONFIRM_LOWER,
+                    }
+                ]
+            },
+            code=CONFIRM_LOWER,
+        )
     evidence = list(current.evidence) if current else []
     evidence += [link for link in finding.links if link not in evidence and link.startswith(("http://", "https://"))]
     note = _("MLflow evidence, synced %(when)s: %(reason)s") % {
@@ -394,6 +423,9 @@ def finding_accept(*, actor: Any, audit: Audit, item_code: str) -> Any:
             status=finding.suggested_status,
             notes=notes,
             evidence=evidence[:20],
+            # The answer the check above saw: if someone changes it meanwhile, this is a conflict, not a
+            # lowering nobody confirmed.
+            base_version=current.version if current else 0,
         )
         AcceptedFinding.objects.create(
             answer=answer, item_code=item_code, snapshot=finding.snapshot(), accepted_by=actor

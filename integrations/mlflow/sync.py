@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 
+from integrations.mlflow.alias_events import Polled, alias_changes, merge
 from integrations.mlflow.client import (
     ArtifactUnavailable,
     MlflowError,
@@ -180,18 +181,26 @@ def _check_histories(client: Any, fetched: Fetched, recent_runs: int) -> None:
 
 
 def alias_history(connection: MlflowConnection) -> list[AliasSighting]:
+    """What each successful sync saw, merged with the exact alias changes the registry webhooks reported."""
     rows = (
         SyncRun.objects.filter(connection=connection, state=SyncState.SUCCEEDED)
         .order_by("finished_at", "pk")
-        .values_list("finished_at", "aliases_seen")
+        .values_list("started_at", "finished_at", "aliases_seen")
     )
-    return [
-        AliasSighting(
-            seen_ms=int(at.timestamp() * 1000) if at else 0,
-            aliases={m: {a: int(v) for a, v in al.items()} for m, al in seen.items()},
+    polled = [
+        Polled(
+            started_ms=_ms(started or at),
+            sighting=AliasSighting(
+                seen_ms=_ms(at), aliases={m: {a: int(v) for a, v in al.items()} for m, al in seen.items()}
+            ),
         )
-        for at, seen in rows
+        for started, at, seen in rows
     ]
+    return merge(polled, alias_changes(connection))
+
+
+def _ms(at: Any) -> int:
+    return int(at.timestamp() * 1000) if at else 0
 
 
 def _fingerprint(payload: dict[str, Any]) -> str:
