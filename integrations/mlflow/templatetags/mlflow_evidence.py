@@ -54,3 +54,8 @@ def mlflow_can_accept(context: template.Context, audit: Audit) -> bool:
 @register.filter
 def mlflow_how_to(item_code: str) -> str:
     return selectors.how_to(item_code)
+
+
+@register.filter
+def mlflow_example(item_code: str) -> str:
+    return selectors.how_to_example(item_code)
