@@ -11,6 +11,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy
 
+from evidence.levels import Policy
 from integrations.mlflow.facts import RunFact, Snapshot, finite
 from integrations.mlflow.rulebook import (
     DAY_MS,
@@ -93,7 +94,11 @@ def retraining_keeps_models_fresh(s: Snapshot) -> Verdict:
     times = sorted(t for t in (s.version_time(v) for v in s.versions_of(serving.model_name)) if t)
     gaps = [(b - a) / DAY_MS for a, b in itertools.pairwise(times)]
     facts: dict[str, Any] = {"age_days": round(age, 1), "max_days": limit, "versions": len(times)}
-    if len(times) < 2 or max(gaps[-3:]) > limit:
+    policy = Policy.from_settings()
+    recent = times[-policy.recurrence_count :]
+    # A cadence: the last K versions span at least D days (not two hand runs a day apart), no gap too long.
+    cadence = len(recent) >= policy.recurrence_count and (recent[-1] - recent[0]) / DAY_MS >= policy.recurrence_days
+    if not cadence or max(gaps[-3:]) > limit:
         return Verdict(
             UNKNOWN,
             _(
