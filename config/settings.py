@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "axes",
     "rubric",
     "audits",
+    "evidence",
     "integrations.mlflow",
 ]
 
@@ -241,6 +242,13 @@ MLAUDIT_MLFLOW_SYNC_RETRY_MAX = env.float("MLAUDIT_MLFLOW_SYNC_RETRY_MAX", defau
 MLAUDIT_MLFLOW_NIGHTLY_HOUR = env.int("MLAUDIT_MLFLOW_NIGHTLY_HOUR", default=2)
 # Registry webhooks: a delivery signed more than this many seconds from now (either way) is refused.
 MLAUDIT_MLFLOW_WEBHOOK_TOLERANCE = env.int("MLAUDIT_MLFLOW_WEBHOOK_TOLERANCE", default=300)
+# Evidence levels (evidence/levels.py): "automated" needs the check on each of the last COUNT subjects
+# (serving versions, scheduled runs) spanning at least DAYS days, or PIPELINE_RUNS runs launched by a system,
+# and the latest sighting at most FRESH_DAYS old.
+MLAUDIT_EVIDENCE_RECURRENCE_COUNT = env.int("MLAUDIT_EVIDENCE_RECURRENCE_COUNT", default=3)
+MLAUDIT_EVIDENCE_RECURRENCE_DAYS = env.float("MLAUDIT_EVIDENCE_RECURRENCE_DAYS", default=14.0)
+MLAUDIT_EVIDENCE_FRESH_DAYS = env.float("MLAUDIT_EVIDENCE_FRESH_DAYS", default=90.0)
+MLAUDIT_EVIDENCE_PIPELINE_RUNS = env.int("MLAUDIT_EVIDENCE_PIPELINE_RUNS", default=2)
 CELERY_BEAT_SCHEDULE = {
     # Each connection has its own schedule (next_sync_at); this only looks for the ones that are due.
     "mlflow-evidence-dispatch-due-syncs": {

@@ -316,6 +316,12 @@ class MlflowClient:
     def search_runs(self, experiment_ids: list[str], *, page_size: int = RUN_PAGE_SIZE) -> list[dict]:
         return [run for page in self.iter_run_pages(experiment_ids, page_size=page_size) for run in page]
 
+    def list_run_artifacts(self, run_id: str, path: str = "") -> list[dict[str, Any]]:
+        """One directory of a run's artifacts (the tracking server lists them from its artifact store)."""
+        params = {"run_id": run_id, **({"path": path} if path else {})}
+        body = self.request("GET", "api/2.0/mlflow/artifacts/list", params=params)
+        return list(body.get("files", []))
+
     def metric_history(self, run_id: str, key: str) -> list[float]:
         values: list[float] = []
         token: str | None = None

@@ -95,6 +95,12 @@ def how_to(item_code: str) -> str:
     return str(registered.how_to) if registered else ""
 
 
+def how_to_example(item_code: str) -> str:
+    """A short example, with MLflow's own API, of logging what the item's rule reads."""
+    registered = RULES.get(item_code)
+    return registered.example if registered else ""
+
+
 def can_manage(*, user: Any, project: Project) -> bool:
     return has_role(user=user, team=project.team, at_least=Role.MANAGER)
 

@@ -23,7 +23,7 @@ from audits.validators import contains_nul, nul_message
 from integrations.mlflow import local_store
 from integrations.mlflow.client import Credentials, MlflowClient, MlflowError, check_url
 from integrations.mlflow.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
-from integrations.mlflow.facts import DEFAULT_THRESHOLDS
+from integrations.mlflow.facts import DEFAULT_THRESHOLDS, OPTIONAL_KINDS
 from integrations.mlflow.models import (
     ACTIVE_SYNC_STATES,
     AcceptedFinding,
@@ -83,25 +83,30 @@ def validate_tracking_uri(uri: str) -> str:
 
 
 def validate_thresholds(value: Any) -> dict[str, Any]:
-    """Known names only, each of the same kind as its default (number, text, yes/no, list of texts)."""
+    """Known names only, each of the kind of its default (number ≥ 0, text, yes/no, non-empty list of texts).
+
+    A setting the rules could not use is refused here, naming it, rather than silently ignored at sync time.
+    """
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise ValidationError({"thresholds": [_("Thresholds must be an object.")]})
     errors = []
     for name, given in value.items():
-        default = DEFAULT_THRESHOLDS.get(name)
-        if default is None:
+        if name not in DEFAULT_THRESHOLDS:
             errors.append(_("Unknown threshold “%(name)s”.") % {"name": name})
-        elif isinstance(default, bool):
+            continue
+        default = DEFAULT_THRESHOLDS[name]
+        kind: type = OPTIONAL_KINDS.get(name, type(default))
+        if kind is bool:
             if not isinstance(given, bool):
                 errors.append(_("“%(name)s” must be true or false.") % {"name": name})
-        elif isinstance(default, int | float):
+        elif kind in (int, float):
             if isinstance(given, bool) or not isinstance(given, int | float) or not math.isfinite(given) or given < 0:
                 errors.append(_("“%(name)s” must be a number of at least 0.") % {"name": name})
-        elif isinstance(default, list):
-            if not isinstance(given, list) or not all(isinstance(v, str) for v in given):
-                errors.append(_("“%(name)s” must be a list of texts.") % {"name": name})
+        elif kind is list:
+            if not isinstance(given, list) or not given or not all(isinstance(v, str) and v.strip() for v in given):
+                errors.append(_("“%(name)s” must be a non-empty list of non-empty texts.") % {"name": name})
         elif not isinstance(given, str) or not given.strip():
             errors.append(_("“%(name)s” must be a text.") % {"name": name})
     if contains_nul(value):  # PostgreSQL cannot store it in the JSON column

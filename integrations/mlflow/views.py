@@ -167,7 +167,13 @@ def project_evidence(request: HttpRequest, slug: str) -> HttpResponse:
     findings = selectors.latest_findings(project=project)
     titles = selectors.item_titles()
     rows = [
-        {"code": code, "title": titles.get(code, ""), "finding": findings.get(code), "how_to": str(rule.how_to)}
+        {
+            "code": code,
+            "title": titles.get(code, ""),
+            "finding": findings.get(code),
+            "how_to": str(rule.how_to),
+            "example": rule.example,
+        }
         for code, rule in RULES.items()
     ]
     context = {

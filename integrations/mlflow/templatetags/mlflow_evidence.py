@@ -70,3 +70,8 @@ def mlflow_accept_preview(audit: Audit, finding: Finding | None) -> selectors.Ac
 @register.filter
 def mlflow_how_to(item_code: str) -> str:
     return selectors.how_to(item_code)
+
+
+@register.filter
+def mlflow_example(item_code: str) -> str:
+    return selectors.how_to_example(item_code)
