@@ -136,7 +136,7 @@ def web_as(user) -> Client:
 def item_html(client: Client, audit) -> str:
     html = client.get(reverse("audits:audit-detail", args=[audit.pk])).content.decode()
     start = html.index(f'data-mlflow-finding="{CODE}"')
-    return html[start : html.index("</div>\n", html.index("How to make this evidence-backed", start))]
+    return html[start : html.index("</div>\n", html.index("What mlaudit reads in MLflow to back this", start))]
 
 
 @pytest.mark.django_db
