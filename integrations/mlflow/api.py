@@ -8,12 +8,13 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audits.api.schema import SLUG_PATTERN
 from audits.selectors import audit_for_user, project_for_user
 from integrations.mlflow import selectors, services, webhooks
 from integrations.mlflow.models import AuthType, MlflowConnection, Schedule, SyncRun, SyncTrigger
@@ -248,6 +249,11 @@ AcceptPreviewOutput: Any = type(
 )
 
 
+ITEM_CODE = OpenApiParameter(
+    "item_code", str, OpenApiParameter.PATH, required=True, pattern=SLUG_PATTERN, description="e.g. data-1"
+)
+
+
 class FindingAcceptApi(APIView):
     def _preview(self, request: Request, audit_id: int, item_code: str) -> tuple[Any, Any]:
         audit = audit_for_user(user=request.user, audit_id=audit_id)
@@ -257,7 +263,10 @@ class FindingAcceptApi(APIView):
         return audit, selectors.accept_preview(audit=audit, finding=finding)
 
     @extend_schema(
-        tags=TAG, responses=AcceptPreviewOutput, summary="What accepting an item's MLflow finding would change"
+        tags=TAG,
+        parameters=[ITEM_CODE],
+        responses=AcceptPreviewOutput,
+        summary="What accepting an item's MLflow finding would change",
     )
     def get(self, request: Request, audit_id: int, item_code: str) -> Response:
         _audit, preview = self._preview(request, audit_id, item_code)
@@ -267,6 +276,7 @@ class FindingAcceptApi(APIView):
 
     @extend_schema(
         tags=TAG,
+        parameters=[ITEM_CODE],
         request=FindingAcceptInput,
         responses=AcceptPreviewOutput,
         summary="Accept an item's MLflow finding into the answer (lowering it needs confirm_lower: true)",
