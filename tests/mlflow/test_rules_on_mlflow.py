@@ -72,6 +72,8 @@ class History:
         tags = {"mlflow.source.type": "JOB", "mlflow.source.name": "retrain", "mlflow.source.git.commit": COMMIT}
         run = self.client.create_run(experiment_id, start_time=start, tags=tags, run_name=f"retrain-{days_ago}d")
         features, target = self.frame[["tenure", "plan"]], self.frame["churned"]
+        # Another test may have left a different active experiment in MLflow's process-wide fluent state.
+        mlflow.set_experiment(experiment_id=experiment_id)
         with mlflow.start_run(run_id=run.info.run_id):
             mlflow.log_params({"C": 1.0, "penalty": "l2"})
             mlflow.log_input(mlflow.data.from_pandas(self.frame, name="churn-weekly"), context="training")
@@ -99,6 +101,8 @@ class History:
         run = self.client.create_run(
             experiment_id, start_time=start, tags={"mlflow.source.type": "JOB"}, run_name=f"backtest-{days_ago}d"
         )
+        # Another test may have left a different active experiment in MLflow's process-wide fluent state.
+        mlflow.set_experiment(experiment_id=experiment_id)
         with mlflow.start_run(run_id=run.info.run_id):
             _evaluate(f"models:/{MODEL}@champion", self.frame, "")
         self.client.set_terminated(run.info.run_id, "FINISHED", end_time=start + 60_000)
