@@ -9,18 +9,20 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from audits.models import Answer, AnswerChange, Audit, AuditStatus, Membership, Project, Role, Team
 from audits.selectors import audit_score, has_role, latest_submitted_audit
+from audits.validators import contains_nul, nul_message, reject_nul
 from rubric.models import AnswerStatus, Item, Rubric
 from rubric.selectors import default_rubric
 
 MAX_EVIDENCE_LINKS = 20
 MAX_URL_LENGTH = 2000
+MAX_NOTES_LENGTH = 10000  # the API's limit per answer; the request body limit (settings) is sized from it
 _url_validator = URLValidator(schemes=["http", "https"])
 
 
@@ -53,6 +55,8 @@ def validate_evidence(links: Any) -> list[str]:
         link = str(raw).strip()
         if not link or link in cleaned:
             continue
+        if contains_nul(link):
+            raise ValidationError(nul_message())
         if len(link) > MAX_URL_LENGTH:
             raise ValidationError(_("An evidence link is longer than %(n)s characters.") % {"n": MAX_URL_LENGTH})
         try:
@@ -86,6 +90,7 @@ def unique_slug(model: type[Team] | type[Project], text: str) -> str:
 
 
 def team_create(*, name: str, creator: Any, slug: str | None = None) -> Team:
+    reject_nul(name, "name")
     with transaction.atomic():
         team = Team.objects.create(name=name, slug=slug or unique_slug(Team, name))
         Membership.objects.create(team=team, user=creator, role=Role.MANAGER)
@@ -102,9 +107,8 @@ def membership_set(*, actor: Any, team: Team, username_or_email: str, role: str)
         raise ValidationError(_("No single active user has the username or email “%(u)s”.") % {"u": needle})
     user = users.get()
     with transaction.atomic():
-        membership, _created = Membership.objects.select_for_update().get_or_create(
-            team=team, user=user, defaults={"role": role}
-        )
+        _lock_team(actor, team)
+        membership, _created = Membership.objects.get_or_create(team=team, user=user, defaults={"role": role})
         if membership.role != role:
             _ensure_a_manager_remains(team, leaving=membership if role != Role.MANAGER else None)
             membership.role = role
@@ -115,8 +119,20 @@ def membership_set(*, actor: Any, team: Team, username_or_email: str, role: str)
 def membership_remove(*, actor: Any, membership: Membership) -> None:
     _require(actor, membership.team, Role.MANAGER)
     with transaction.atomic():
-        _ensure_a_manager_remains(membership.team, leaving=membership)
-        membership.delete()
+        _lock_team(actor, membership.team)
+        current = Membership.objects.filter(pk=membership.pk).first()  # its role may have changed meanwhile
+        if current is None:
+            return
+        _ensure_a_manager_remains(membership.team, leaving=current)
+        current.delete()
+
+
+def _lock_team(actor: Any, team: Team) -> None:
+    """Serialise membership changes of one team. Without it two managers demoting or removing each other
+    at the same moment each saw the other still a manager, and the team was left with none. The actor's
+    own role is checked again under the lock, since a concurrent change may just have taken it away."""
+    Team.objects.select_for_update().filter(pk=team.pk).order_by().first()
+    _require(actor, team, Role.MANAGER)
 
 
 def _ensure_a_manager_remains(team: Team, *, leaving: Membership | None) -> None:
@@ -139,6 +155,8 @@ def project_create(*, actor: Any, team: Team, name: str, slug: str | None = None
         raise ValueError(f"Unknown project fields: {sorted(unknown)}")
     if not name.strip():
         raise ValidationError({"name": [_("A project needs a name.")]})
+    for field, value in {"name": name, "slug": slug, **fields}.items():
+        reject_nul(value, field)
     if slug:
         if slugify(slug) != slug:
             raise ValidationError({"slug": [_("Use lowercase letters, digits and hyphens.")]})
@@ -157,6 +175,8 @@ def project_update(*, actor: Any, project: Project, **fields: Any) -> Project:
         raise ValueError(f"Unknown project fields: {sorted(unknown)}")
     if "name" in fields and not str(fields["name"]).strip():
         raise ValidationError({"name": [_("A project needs a name.")]})
+    for field, value in fields.items():
+        reject_nul(value, field)
     for field, value in fields.items():
         setattr(project, field, value)
     project.save()
@@ -227,6 +247,7 @@ def answer_save(
     _check_draft(audit)
     status = validate_status(status)
     links = validate_evidence(evidence)
+    reject_nul(notes, "notes")
     item = Item.objects.filter(rubric_id=audit.rubric_id, code=item_code).first()
     if item is None:
         raise ValidationError({"item": [_("Unknown item “%(code)s” for this rubric.") % {"code": item_code}]})
@@ -234,7 +255,7 @@ def answer_save(
         with transaction.atomic():
             locked = Audit.objects.select_for_update().get(pk=audit.pk)
             _check_draft(locked)
-            answer = Answer.objects.select_for_update().filter(audit=audit, item=item).first()
+            answer = _lock_answers(audit).filter(item=item).first()
             current_version = answer.version if answer else 0
             if base_version is not None and base_version != current_version and answer is not None:
                 raise AnswerConflict(current=answer)
@@ -242,6 +263,13 @@ def answer_save(
     except IntegrityError:
         # A concurrent first save of the same item won the race.
         raise AnswerConflict(current=Answer.objects.get(audit=audit, item=item)) from None
+
+
+def _lock_answers(audit: Audit) -> QuerySet[Answer]:
+    """This audit's answer rows, locked for update. Only those rows: Answer's default ordering joins the
+    rubric's items and sections, and FOR UPDATE over that join locked rubric rows every audit shares, so
+    saves on different audits deadlocked against the foreign-key locks of each other's inserts."""
+    return Answer.objects.select_for_update(of=("self",)).filter(audit=audit).order_by("pk")
 
 
 def _apply_answer(
@@ -313,6 +341,8 @@ def answers_bulk_upsert(*, actor: Any, audit: Audit, entries: list[dict[str, Any
         notes = entry.get("notes", "")
         if not isinstance(notes, str):
             entry_errors["notes"] = [_("Notes must be text.")]
+        elif contains_nul(notes):
+            entry_errors["notes"] = [nul_message()]
         if entry_errors:
             errors[index] = entry_errors
         else:
@@ -322,11 +352,9 @@ def answers_bulk_upsert(*, actor: Any, audit: Audit, entries: list[dict[str, Any
     with transaction.atomic():
         locked = Audit.objects.select_for_update().get(pk=audit.pk)
         _check_draft(locked)
-        existing = {
-            a.item.code: a for a in Answer.objects.select_for_update().filter(audit=audit).select_related("item")
-        }
+        existing = {a.item_id: a for a in _lock_answers(audit)}
         return [
-            _apply_answer(actor, audit, items[code], existing.get(code), status, notes, links)
+            _apply_answer(actor, audit, items[code], existing.get(items[code].pk), status, notes, links)
             for code, (status, notes, links) in cleaned.items()
         ]
 

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "axes",
     "rubric",
     "audits",
+    "evidence",
     "integrations.mlflow",
 ]
 
@@ -239,6 +240,15 @@ MLAUDIT_MLFLOW_SYNC_MAX_RETRIES = env.int("MLAUDIT_MLFLOW_SYNC_MAX_RETRIES", def
 MLAUDIT_MLFLOW_SYNC_RETRY_BASE = env.float("MLAUDIT_MLFLOW_SYNC_RETRY_BASE", default=30.0)
 MLAUDIT_MLFLOW_SYNC_RETRY_MAX = env.float("MLAUDIT_MLFLOW_SYNC_RETRY_MAX", default=900.0)
 MLAUDIT_MLFLOW_NIGHTLY_HOUR = env.int("MLAUDIT_MLFLOW_NIGHTLY_HOUR", default=2)
+# Registry webhooks: a delivery signed more than this many seconds from now (either way) is refused.
+MLAUDIT_MLFLOW_WEBHOOK_TOLERANCE = env.int("MLAUDIT_MLFLOW_WEBHOOK_TOLERANCE", default=300)
+# Evidence levels (evidence/levels.py): "automated" needs the check on each of the last COUNT subjects
+# (serving versions, scheduled runs) spanning at least DAYS days, or PIPELINE_RUNS runs launched by a system,
+# and the latest sighting at most FRESH_DAYS old.
+MLAUDIT_EVIDENCE_RECURRENCE_COUNT = env.int("MLAUDIT_EVIDENCE_RECURRENCE_COUNT", default=3)
+MLAUDIT_EVIDENCE_RECURRENCE_DAYS = env.float("MLAUDIT_EVIDENCE_RECURRENCE_DAYS", default=14.0)
+MLAUDIT_EVIDENCE_FRESH_DAYS = env.float("MLAUDIT_EVIDENCE_FRESH_DAYS", default=90.0)
+MLAUDIT_EVIDENCE_PIPELINE_RUNS = env.int("MLAUDIT_EVIDENCE_PIPELINE_RUNS", default=2)
 CELERY_BEAT_SCHEDULE = {
     # Each connection has its own schedule (next_sync_at); this only looks for the ones that are due.
     "mlflow-evidence-dispatch-due-syncs": {
@@ -260,6 +270,12 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    # JSON that nests too deeply is a 400, not a RecursionError (audits/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "audits.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "audits.api.pagination.ApiPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": [
@@ -277,10 +293,18 @@ REST_FRAMEWORK = {
 # Throttle counters must be shared by every web worker: in Redis when REDIS_URL is set, else per process.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "api-throttle": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    # Short timeouts: while Redis is unreachable the API counts per process (audits/api/throttling.py).
+    "api-throttle": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-throttle"},
 }
+# Request bodies: the largest answers PATCH the API allows (audits.api.views.MAX_BULK_ANSWERS answers with
+# audits.services.MAX_NOTES_LENGTH characters of notes, sent as UTF-8 JSON) must fit; bigger bodies get 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=32 * 1024 * 1024)
 SPECTACULAR_SETTINGS = {
     "TITLE": "mlaudit API",
     "DESCRIPTION": (
@@ -306,4 +330,6 @@ SPECTACULAR_SETTINGS = {
 # Set 0 when clients reach gunicorn directly (they could then forge the header).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0 if DEBUG else 1)
 AXES_CLIENT_IP_CALLABLE = "config.proxy.client_ip"
-REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT or None  # type: ignore[assignment]  # mixed-value dict
+# 0, not None: DRF reads None as "take the whole X-Forwarded-For header", which any client can write.
+# (The throttles themselves use config.proxy.client_ip; this keeps DRF's own reading the same.)
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT  # type: ignore[assignment]  # mixed-value dict

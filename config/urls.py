@@ -14,3 +14,6 @@ urlpatterns = [
     path("", include("audits.dashboard_urls")),
     path("", include("audits.urls")),
 ]
+
+# API paths that match no route answer in the API's JSON error envelope; pages keep the HTML 404.
+handler404 = "audits.api.exceptions.page_not_found"

@@ -37,8 +37,33 @@ _ITEM_KEYS = {"code", "title", "guidance", "translations"}
 _BAND_KEYS = {"lower", "upper", "label", "meaning", "translations"}
 
 
+# Limits on what a rubric file may hold. The rubric is served to everyone (GET /api/v1/rubrics/), so a
+# 661-byte YAML "alias bomb" must not become an 80 MB text: files are capped, YAML aliases refused (a
+# rubric never needs them) and every text has a length, mostly its database column's.
+MAX_FILE_BYTES = 1_000_000  # the built-in rubric is about 54 KB
+MAX_LONG_TEXT = 10_000  # descriptions, guidance, band meanings and each translated text
+TEXT_LIMITS = {
+    "the rubric": {"title": 200, "source": 2000, "description": MAX_LONG_TEXT},
+    "section": {"title": 200},
+    "item": {"title": 300, "guidance": MAX_LONG_TEXT},
+    "band": {"label": 100, "meaning": MAX_LONG_TEXT},
+}
+MAX_VERSION_LENGTH = 50
+
+
 class RubricFileError(Exception):
     """The rubric file is unusable; the message names every problem found."""
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing aliases (`*name`, and with them `<<: *name` merges): an alias
+    repeats a whole subtree, and aliases of aliases grow a small file exponentially."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in rubric files", mark)
+        return super().compose_node(parent, index)
 
 
 @dataclass
@@ -58,13 +83,22 @@ class RubricDocument:
 def read_rubric_file(path: str | Path) -> RubricDocument:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            raw = file.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise RubricFileError(f"Cannot read rubric file {path}: {exc.strerror or exc}.") from exc
+    if len(raw) > MAX_FILE_BYTES:
+        raise RubricFileError(f"{path} is larger than {MAX_FILE_BYTES:,} bytes; a rubric file is far smaller.")
+    kind = "JSON" if path.suffix == ".json" else "YAML"
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        text = raw.decode("utf-8")
+        data = json.loads(text) if kind == "JSON" else yaml.load(text, Loader=_NoAliasLoader)  # a SafeLoader
+    except UnicodeDecodeError as exc:
+        raise RubricFileError(f"{path} is not UTF-8 text: {exc.reason} at byte {exc.start}.") from exc
+    except RecursionError:
+        raise RubricFileError(f"{path} is not valid {kind}: it nests too deeply.") from None
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise RubricFileError(f"{path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}") from exc
+        raise RubricFileError(f"{path} is not valid {kind}: {exc}") from exc
     return parse_rubric(data)
 
 
@@ -76,8 +110,14 @@ def parse_rubric(data: Any) -> RubricDocument:
     slug = data.get("slug")
     if slug is not None and (not isinstance(slug, str) or slugify(slug) != slug):
         problems.append(f"slug {slug!r} must be lowercase letters, digits and hyphens.")
-    if "version" in data and str(data["version"]).strip() == "":
+    version = data.get("version")
+    if "version" in data and (isinstance(version, bool) or not isinstance(version, str | int | float)):
+        problems.append("version must be a text or a number.")
+    elif "version" in data and str(version).strip() == "":
         problems.append("version must not be empty.")
+    elif "version" in data and len(str(version)) > MAX_VERSION_LENGTH:
+        problems.append(f"version must be at most {MAX_VERSION_LENGTH} characters.")
+    _check_texts(data, "the rubric", "the rubric", problems)
     _check_translations(data, "the rubric", problems)
     _check_points(data.get("points"), problems)
     _check_sections(data.get("sections"), problems)
@@ -95,6 +135,26 @@ def _check_keys(obj: dict, where: str, required: set[str], allowed: set[str], pr
         problems.append(f"{where} has an unknown key '{key}'.")
 
 
+def _text_problem(value: Any, limit: int) -> str | None:
+    if not isinstance(value, str):
+        return "must be a text"
+    if len(value) > limit:
+        return f"must be at most {limit:,} characters (it has {len(value):,})"
+    if "\x00" in value:
+        return "must not contain the NUL character"
+    return None
+
+
+def _check_texts(obj: dict, kind: str, where: str, problems: list[str]) -> None:
+    """The texts of one rubric, section, item or band: of type text, within their length."""
+    for key, limit in TEXT_LIMITS[kind].items():
+        if key not in obj or (obj[key] is None and key not in ("title", "label")):
+            continue  # a missing required key is reported by _check_keys; empty optional texts are fine
+        problem = _text_problem(obj[key], limit)
+        if problem:
+            problems.append(f"{where}: {key} {problem}.")
+
+
 def _check_translations(obj: dict, where: str, problems: list[str]) -> None:
     translations = obj.get("translations", {})
     if not isinstance(translations, dict) or not all(
@@ -102,6 +162,12 @@ def _check_translations(obj: dict, where: str, problems: list[str]) -> None:
         for fields in translations.values()
     ):
         problems.append(f"translations of {where} must map a language code to texts.")
+        return
+    for language, fields in translations.items():
+        for key, text in fields.items():
+            problem = _text_problem(text, MAX_LONG_TEXT)
+            if problem:
+                problems.append(f"{where}: the {language} translation of {key} {problem}.")
 
 
 def _number(value: Any) -> Decimal | None:
@@ -151,6 +217,7 @@ def _check_sections(sections: Any, problems: list[str]) -> None:
             continue
         where = f"section {section.get('key') or index}"
         _check_keys(section, where, {"key", "title", "items"}, _SECTION_KEYS, problems)
+        _check_texts(section, "section", where, problems)
         _check_translations(section, where, problems)
         key = section.get("key")
         if key is not None and (not isinstance(key, str) or slugify(key) != key):
@@ -169,6 +236,7 @@ def _check_sections(sections: Any, problems: list[str]) -> None:
             code = item.get("code")
             item_where = f"item {code or f'{position} of {where}'}"
             _check_keys(item, item_where, {"code", "title"}, _ITEM_KEYS, problems)
+            _check_texts(item, "item", item_where, problems)
             _check_translations(item, item_where, problems)
             if code is not None and (not isinstance(code, str) or slugify(code) != code):
                 problems.append(f"{item_where}: code {code!r} must be lowercase letters, digits and hyphens.")
@@ -190,6 +258,7 @@ def _check_bands(bands: Any, problems: list[str]) -> None:
             return
         where = f"band {index} ({band.get('label', 'no label')})"
         _check_keys(band, where, {"label"}, _BAND_KEYS, problems)
+        _check_texts(band, "band", where, problems)
         _check_translations(band, where, problems)
         lower = _number(band["lower"]) if "lower" in band else None
         upper = _number(band["upper"]) if "upper" in band else None

@@ -12,11 +12,12 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -95,6 +96,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, Http404):
         message = str(exc) if exc.args else _("Not found.")
         return Response(envelope(404, "not_found", message), status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            envelope(413, "too_large", too_large_message()), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+        )
     if isinstance(exc, PermissionDenied):
         message = str(exc) if exc.args else _("You do not have permission to do this.")
         return Response(envelope(403, "permission_denied", message), status=status.HTTP_403_FORBIDDEN)
@@ -120,3 +125,19 @@ def _server_error(exc: Exception, context: dict[str, Any]) -> Response | None:
     logger.error("Unhandled error in %s", type(view).__name__ if view else "the API", exc_info=exc)
     message = _("Something went wrong on the server; the error has been logged.")
     return Response(envelope(500, "server_error", message), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def too_large_message() -> str:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+    return _("The request body is larger than %(n)s MB; send fewer answers per request.") % {"n": limit}
+
+
+API_PATH_PREFIX = "/api/"
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 handler (config.urls.handler404): an API path that matches no route (a slug that is not
+    a slug, a typo) gets the JSON envelope like every other API error; pages keep the HTML page."""
+    if request.path_info.startswith(API_PATH_PREFIX):
+        return JsonResponse(envelope(404, "not_found", _("Not found.")), status=status.HTTP_404_NOT_FOUND)
+    return defaults.page_not_found(request, exception)

@@ -88,6 +88,18 @@ def _number(value: float | None) -> str:
     return f"{value:g}"
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (`=cmd|' /C calc'!A0`).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: Any) -> str:
+    """A text cell made inert, as OWASP advises for CSV injection: a cell starting with a formula trigger
+    gets a leading single quote, which spreadsheets show as text and do not evaluate. Only text cells go
+    through here; the score columns are numbers this module formats itself."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
 def render_csv(data: dict[str, Any]) -> str:
     """One row per rubric item; the audit's and section's scores repeat on each row so any row stands alone."""
     buffer = io.StringIO()
@@ -98,30 +110,60 @@ def render_csv(data: dict[str, Any]) -> str:
         for item in section["items"]:
             writer.writerow(
                 [
-                    data["project"]["slug"],
+                    csv_text(data["project"]["slug"]),
                     data["audit"]["id"],
-                    data["audit"]["status"],
+                    csv_text(data["audit"]["status"]),
                     _number(data["final"]),
-                    band,
-                    section["key"],
+                    csv_text(band),
+                    csv_text(section["key"]),
                     _number(section["score"]),
                     _number(section["max"]),
-                    item["code"],
-                    item["title"],
-                    item["status"] or "",
+                    csv_text(item["code"]),
+                    csv_text(item["title"]),
+                    csv_text(item["status"]),
                     _number(item["points"]),
-                    item["notes"],
-                    " ".join(item["evidence"]),
-                    item["answered_by"] or "",
-                    item["answered_at"] or "",
+                    csv_text(item["notes"]),
+                    csv_text(" ".join(item["evidence"])),
+                    csv_text(item["answered_by"]),
+                    csv_text(item["answered_at"]),
                 ]
             )
     return buffer.getvalue()
 
 
-def _cell(text: str) -> str:
-    """Table cells cannot hold pipes or line breaks."""
-    return " ".join(str(text).split()).replace("|", "\\|")
+# Markdown is read as HTML by most renderers: everything people or rubric files wrote is escaped, so a
+# project named `<img src=x onerror=...>` or notes full of `[x](javascript:...)` stay plain text.
+_HTML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+# Only characters with a meaning inside a line: user text never starts a line (list markers do not matter).
+_MARKDOWN_SPECIALS = set("\\`*_{}[]()#!|~")
+
+
+def md_text(value: Any) -> str:
+    """Text for one line of Markdown: line breaks collapsed, HTML characters as entities, Markdown
+    punctuation backslash-escaped (so it cannot open a link, emphasis, code or a table cell)."""
+    text = " ".join(str(value or "").split())
+    return "".join(_HTML_ENTITIES.get(char) or (f"\\{char}" if char in _MARKDOWN_SPECIALS else char) for char in text)
+
+
+def _percent(char: str) -> str:
+    return "".join(f"%{byte:02X}" for byte in char.encode())
+
+
+def md_link(label: str, url: str) -> str:
+    """An evidence link that cannot break out of its syntax: the destination in angle brackets, with the
+    characters that could end it or a table cell (`<>()[]|\\`, quotes, spaces, controls) percent-encoded.
+    Only http(s) links become links; anything else is shown as text."""
+    if not url.lower().startswith(("http://", "https://")):
+        return md_text(url)
+    destination = "".join(
+        _percent(char) if char in "<>()[]|\\`\"'" or char.isspace() or not char.isprintable() else char for char in url
+    )
+    return f"[{md_text(label)}](<{destination}>)"
+
+
+def _cell(text: Any) -> str:
+    """Table cells cannot hold pipes or line breaks; md_text escapes both."""
+    return md_text(text)
 
 
 def _status_label(status: str | None) -> str:
@@ -135,23 +177,24 @@ def _status_label(status: str | None) -> str:
 
 def render_markdown(data: dict[str, Any]) -> str:
     project, audit = data["project"], data["audit"]
-    lines = [f"# {_('ML Test Score audit')}: {project['name']}", ""]
+    lines = [f"# {_('ML Test Score audit')}: {md_text(project['name'])}", ""]
     final = _number(data["final"])
     if data["band"]:
-        lines.append(f"**{_('Final score')}: {final}** — {data['band']['label']}. {data['band']['meaning']}")
+        band = data["band"]
+        lines.append(f"**{_('Final score')}: {final}** — {md_text(band['label'])}. {md_text(band['meaning'])}")
     else:
         lines.append(f"**{_('Final score')}: {final}**")
     lines.append("")
     if audit["status"] == "submitted":
         when = _("Submitted by %(user)s on %(date)s.") % {
-            "user": audit["submitted_by"] or "?",
+            "user": md_text(audit["submitted_by"] or "?"),
             "date": (audit["submitted_at"] or "")[:10],
         }
     else:
         when = _("Draft: the answers and scores may still change.")
     lines += [
-        f"{_('Team')}: {project['team']['name']} · {_('Audit')} #{audit['id']} · "
-        f"{_('Rubric')}: {data['rubric']['slug']} {data['rubric']['version']}. {when}",
+        f"{_('Team')}: {md_text(project['team']['name'])} · {_('Audit')} #{audit['id']} · "
+        f"{_('Rubric')}: {md_text(data['rubric']['slug'])} {md_text(data['rubric']['version'])}. {when}",
         "",
         f"| {_('Section')} | {_('Score')} | {_('Answered')} |",
         "|---|---:|---:|",
@@ -165,15 +208,15 @@ def render_markdown(data: dict[str, Any]) -> str:
     lines += ["", _("The final score is the lowest section score."), ""]
     for section in data["sections"]:
         lines += [
-            f"## {section['title']} ({_number(section['score'])} / {_number(section['max'])})",
+            f"## {md_text(section['title'])} ({_number(section['score'])} / {_number(section['max'])})",
             "",
             f"| {_('Test')} | {_('Status')} | {_('Notes')} | {_('Evidence')} |",
             "|---|---|---|---|",
         ]
         for item in section["items"]:
-            evidence = " ".join(f"[{n}]({_cell(link)})" for n, link in enumerate(item["evidence"], start=1))
+            evidence = " ".join(md_link(str(n), link) for n, link in enumerate(item["evidence"], start=1))
             lines.append(
-                f"| `{item['code']}` {_cell(item['title'])} | {_status_label(item['status'])} "
+                f"| `{item['code'].replace('`', '')}` {_cell(item['title'])} | {_status_label(item['status'])} "
                 f"| {_cell(item['notes'])} | {evidence} |"
             )
         lines.append("")

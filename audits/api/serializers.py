@@ -8,6 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from audits.models import Project
+from audits.services import MAX_NOTES_LENGTH
 
 # Shared pieces ------------------------------------------------------------------
 
@@ -87,6 +88,10 @@ class RubricSectionOutput(serializers.Serializer):
 
     def get_title(self, section: Any) -> str:
         return str(section.localized("title"))
+
+
+class RubricQueryInput(serializers.Serializer):
+    version = serializers.CharField(required=False, allow_blank=True, max_length=50)
 
 
 class RubricSummaryOutput(serializers.Serializer):
@@ -201,7 +206,7 @@ class AuditSummaryOutput(serializers.Serializer):
 class AnswerInput(serializers.Serializer):
     item = serializers.CharField(max_length=50, help_text="Item code, e.g. data-1.")
     status = serializers.CharField(max_length=20, help_text="not_done, manual or automated.")
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=MAX_NOTES_LENGTH)
     evidence = serializers.ListField(
         child=serializers.CharField(allow_blank=True, max_length=4000), required=False, help_text="http(s) links."
     )

@@ -3,18 +3,28 @@
 Rates and the cache holding the counters are looked up on every request rather than once at import, so
 settings overrides apply. Counters live in the "api-throttle" cache (Redis when REDIS_URL is set, so every
 web worker shares them), or in the default cache when that alias is not configured.
+
+When that cache cannot be reached the API keeps answering: each process counts in its own memory for
+SHARED_CACHE_REST seconds (one warning in the log per such period), then tries the shared cache again.
+Anonymous clients are told apart by config.proxy.client_ip, the same rule as sign-in lockouts.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from typing import TYPE_CHECKING
 
+import redis
 from django.conf import settings
 from django.core.cache import BaseCache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 
 from audits.api.tokens import ApiToken
+from config.proxy import client_ip
 
 if TYPE_CHECKING:  # rest_framework.views imports this module through the settings
     from rest_framework.request import Request
@@ -24,16 +34,66 @@ if TYPE_CHECKING:  # rest_framework.views imports this module through the settin
 THROTTLE_CACHE_ALIAS = "api-throttle"
 
 
+SHARED_CACHE_REST = 60.0  # seconds counted per process after the shared cache failed, before trying it again
+CACHE_ERRORS = (redis.RedisError, OSError)
+
+log = logging.getLogger(__name__)
+_local_counts = LocMemCache("api-throttle-fallback", {})
+_shared_cache_failed_at: float | None = None
+_lock = threading.Lock()
+
+
 def throttle_cache() -> BaseCache:
     return caches[THROTTLE_CACHE_ALIAS if THROTTLE_CACHE_ALIAS in settings.CACHES else "default"]
 
 
+def _shared_cache_resting() -> bool:
+    failed_at = _shared_cache_failed_at
+    return failed_at is not None and time.monotonic() - failed_at < SHARED_CACHE_REST
+
+
+def _shared_cache_failed(error: Exception) -> None:
+    global _shared_cache_failed_at
+    with _lock:
+        if _shared_cache_resting():
+            return  # another thread already warned for this period
+        _shared_cache_failed_at = time.monotonic()
+    log.warning(
+        "API rate limits: the shared throttle cache is unreachable (%s: %s); counting per process for %.0f s",
+        type(error).__name__,
+        error,
+        SHARED_CACHE_REST,
+    )
+
+
+def shared_cache_recovered() -> None:
+    """Forget a failure of the shared cache (tests; the next period's first request would do the same)."""
+    global _shared_cache_failed_at
+    _shared_cache_failed_at = None
+    _local_counts.clear()
+
+
 class _LiveRates:
     scope: str | None
+    cache: BaseCache
 
     def get_rate(self) -> str | None:
         rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope or "")
         return str(rate) if rate is not None else None
+
+    def get_ident(self, request: Request) -> str:
+        # Not DRF's NUM_PROXIES reading: one rule for the client address, defined in config/proxy.py.
+        return client_ip(request._request) or ""
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        if _shared_cache_resting():
+            self.cache = _local_counts
+        try:
+            return bool(super().allow_request(request, view))  # type: ignore[misc]
+        except CACHE_ERRORS as error:
+            _shared_cache_failed(error)
+            self.cache = _local_counts
+            return bool(super().allow_request(request, view))  # type: ignore[misc]
 
 
 class TokenRateThrottle(_LiveRates, SimpleRateThrottle):

@@ -37,6 +37,7 @@ from audits.api.serializers import (
     ProjectOutput,
     ProjectUpdateInput,
     RubricDetailOutput,
+    RubricQueryInput,
     RubricSummaryOutput,
     ScoreOutput,
     TrendPointOutput,
@@ -139,7 +140,8 @@ class RubricDetailView(ApiView):
         responses={200: RubricDetailOutput, **E(*docs.COMMON_ERRORS, 404)},
     )
     def get(self, request: Request, slug: str) -> Response:
-        rubric = rubric_by_slug(slug, request.query_params.get("version") or None)
+        version = _valid(RubricQueryInput, request.query_params).get("version")
+        rubric = rubric_by_slug(slug, version or None)
         if rubric is None:
             raise Http404(_("No such rubric."))
         full = rubric_with_structure(rubric.pk)

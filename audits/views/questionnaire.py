@@ -6,13 +6,12 @@ sends back; without JavaScript the same item forms post normally and the page re
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -23,6 +22,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audits import selectors, services
+from audits.api.exceptions import too_large_message
+from audits.api.parsers import load_json
 from audits.forms import STATUS_LABELS, AnswerForm
 from audits.models import Answer, AnswerChange, Audit, Role
 from audits.services import AnswerConflict, AuditLocked
@@ -160,13 +161,23 @@ def audit_detail(request: HttpRequest, audit_id: int) -> HttpResponse:
     return _questionnaire(request, selectors.audit_for_user(user=request.user, audit_id=audit_id))
 
 
+def _version(value: Any) -> int | None:
+    """The base version the script sent: a whole number (1e400 parses as an infinite float), or none."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError
+    return int(value)
+
+
 def _json_answer_save(request: HttpRequest, audit: Audit, item_code: str) -> JsonResponse:
     try:
-        body = json.loads(request.body or b"{}")
+        body = load_json(request.body or b"{}")
         if not isinstance(body, dict):
             raise ValueError
-        base_version = body.get("base_version")
-        base_version = None if base_version is None else int(base_version)
+        base_version = _version(body.get("base_version"))
+    except RequestDataTooBig:
+        return JsonResponse({"errors": [too_large_message()]}, status=413)
     except (ValueError, TypeError):
         return JsonResponse({"errors": [_("The request could not be read.")]}, status=400)
     try:

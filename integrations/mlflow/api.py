@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audits.selectors import project_for_user
-from integrations.mlflow import selectors, services
-from integrations.mlflow.models import AuthType, MlflowConnection, Schedule, SyncRun
+from audits.api.schema import SLUG_PATTERN
+from audits.selectors import audit_for_user, project_for_user
+from integrations.mlflow import selectors, services, webhooks
+from integrations.mlflow.models import AuthType, MlflowConnection, Schedule, SyncRun, SyncTrigger
 
 TAG = ["MLflow evidence"]
 
@@ -48,6 +52,16 @@ class ConnectionAuthOutput(serializers.Serializer):
     has_secret = serializers.BooleanField()
 
 
+class WebhookOutput(serializers.Serializer):
+    url = serializers.CharField(help_text="Give this URL to MLflow's create_webhook.")
+    has_secret = serializers.BooleanField()
+    events = serializers.ListField(child=serializers.CharField())
+
+
+class WebhookSecretOutput(WebhookOutput):
+    secret = serializers.CharField(help_text="Shown only in this answer; mlaudit stores it encrypted.")
+
+
 class ConnectionOutput(serializers.Serializer):
     id = serializers.IntegerField()
     project = serializers.CharField()
@@ -62,6 +76,7 @@ class ConnectionOutput(serializers.Serializer):
     verify_tls = serializers.BooleanField()
     thresholds = serializers.DictField()
     next_sync_at = serializers.DateTimeField(allow_null=True)
+    webhook = WebhookOutput()
 
 
 class TestOutput(serializers.Serializer):
@@ -74,7 +89,7 @@ class SyncOutput(serializers.Serializer):
     id = serializers.IntegerField()
     connection = serializers.IntegerField()
     state = serializers.ChoiceField(choices=["queued", "running", "succeeded", "failed"])
-    trigger = serializers.ChoiceField(choices=["user", "schedule"])
+    trigger = serializers.ChoiceField(choices=SyncTrigger.values)
     requested_by = serializers.CharField(allow_null=True)
     queued_at = serializers.DateTimeField(allow_null=True)
     started_at = serializers.DateTimeField(allow_null=True)
@@ -104,7 +119,15 @@ class FindingOutput(serializers.Serializer):
     facts = serializers.DictField()
 
 
-def connection_json(connection: MlflowConnection) -> dict[str, Any]:
+def webhook_json(request: Request, connection: MlflowConnection) -> dict[str, Any]:
+    return {
+        "url": selectors.webhook_url(request=request, connection=connection),
+        "has_secret": connection.has_webhook_secret,
+        "events": list(webhooks.EVENTS),
+    }
+
+
+def connection_json(connection: MlflowConnection, request: Request) -> dict[str, Any]:
     return {
         "id": connection.pk,
         "project": connection.project.slug,
@@ -119,6 +142,7 @@ def connection_json(connection: MlflowConnection) -> dict[str, Any]:
         "verify_tls": connection.verify_tls,
         "thresholds": connection.thresholds,
         "next_sync_at": connection.next_sync_at.isoformat() if connection.next_sync_at else None,
+        "webhook": webhook_json(request, connection),
     }
 
 
@@ -133,7 +157,7 @@ class ProjectConnectionsApi(APIView):
     def get(self, request: Request, slug: str) -> Response:
         project = project_for_user(user=request.user, slug=slug)
         connections = selectors.connections_for_project(project=project).select_related("project")
-        return Response([connection_json(c) for c in connections])
+        return Response([connection_json(c, request) for c in connections])
 
     @extend_schema(
         tags=TAG, request=ConnectionInput, responses={201: ConnectionOutput}, summary="Connect an MLflow server"
@@ -141,13 +165,14 @@ class ProjectConnectionsApi(APIView):
     def post(self, request: Request, slug: str) -> Response:
         project = project_for_user(user=request.user, slug=slug)
         connection = services.connection_create(actor=request.user, project=project, **_input(request, partial=False))
-        return Response(connection_json(connection), status=status.HTTP_201_CREATED)
+        return Response(connection_json(connection, request), status=status.HTTP_201_CREATED)
 
 
 class ConnectionApi(APIView):
     @extend_schema(tags=TAG, responses=ConnectionOutput, summary="One MLflow connection (secrets are never returned)")
     def get(self, request: Request, connection_id: int) -> Response:
-        return Response(connection_json(selectors.connection_for_user(user=request.user, connection_id=connection_id)))
+        connection = selectors.connection_for_user(user=request.user, connection_id=connection_id)
+        return Response(connection_json(connection, request))
 
     @extend_schema(tags=TAG, request=ConnectionInput, responses=ConnectionOutput, summary="Change an MLflow connection")
     def patch(self, request: Request, connection_id: int) -> Response:
@@ -155,7 +180,7 @@ class ConnectionApi(APIView):
         connection = services.connection_update(
             actor=request.user, connection=connection, **_input(request, partial=True)
         )
-        return Response(connection_json(connection))
+        return Response(connection_json(connection, request))
 
     @extend_schema(tags=TAG, responses={204: None}, summary="Delete an MLflow connection and its synced evidence")
     def delete(self, request: Request, connection_id: int) -> Response:
@@ -172,6 +197,102 @@ class ConnectionTestApi(APIView):
         connection = selectors.connection_for_user(user=request.user, connection_id=connection_id)
         result = services.connection_test(actor=request.user, connection=connection)
         return Response({"ok": result.ok, "kind": result.kind, "message": result.message})
+
+
+class WebhookSecretApi(APIView):
+    @extend_schema(
+        tags=TAG,
+        request=None,
+        responses={201: WebhookSecretOutput},
+        summary="Make a new signing secret for the connection's registry webhook (the old one stops working)",
+    )
+    def post(self, request: Request, connection_id: int) -> Response:
+        connection = selectors.connection_for_user(user=request.user, connection_id=connection_id)
+        secret = webhooks.webhook_secret_rotate(actor=request.user, connection=connection)
+        body = {**webhook_json(request, connection), "secret": secret}
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
+
+
+class FindingAcceptInput(serializers.Serializer):
+    confirm_lower = serializers.BooleanField(
+        required=False, default=False, help_text="Required (true) when accepting lowers the current answer."
+    )
+
+
+# "from" is a Python keyword, so these serializers are built from a dict of their fields.
+ScoreChangeOutput: Any = type(
+    "ScoreChangeOutput",
+    (serializers.Serializer,),
+    {"key": serializers.CharField(required=False), "from": serializers.CharField(), "to": serializers.CharField()},
+)
+
+
+class AcceptedOutput(serializers.Serializer):
+    by = serializers.CharField(allow_null=True)
+    at = serializers.DateTimeField()
+    this_finding = serializers.BooleanField(help_text="The finding as it is now is the one accepted.")
+
+
+AcceptPreviewOutput: Any = type(
+    "AcceptPreviewOutput",
+    (serializers.Serializer,),
+    {
+        "item": serializers.CharField(),
+        "from": serializers.CharField(allow_null=True, help_text="The current answer (null: none)."),
+        "to": serializers.CharField(),
+        "changes_status": serializers.BooleanField(),
+        "lowers": serializers.BooleanField(help_text="Accepting needs confirm_lower: true."),
+        "section": ScoreChangeOutput(),
+        "final": ScoreChangeOutput(),
+        "accepted": AcceptedOutput(allow_null=True),
+    },
+)
+
+
+ITEM_CODE = OpenApiParameter(
+    "item_code", str, OpenApiParameter.PATH, required=True, pattern=SLUG_PATTERN, description="e.g. data-1"
+)
+
+
+class FindingAcceptApi(APIView):
+    def _preview(self, request: Request, audit_id: int, item_code: str) -> tuple[Any, Any]:
+        audit = audit_for_user(user=request.user, audit_id=audit_id)
+        finding = selectors.findings_for_audit(audit=audit).get(item_code)
+        if finding is None:
+            raise Http404(_("There is no MLflow finding for this item yet."))
+        return audit, selectors.accept_preview(audit=audit, finding=finding)
+
+    @extend_schema(
+        tags=TAG,
+        parameters=[ITEM_CODE],
+        responses=AcceptPreviewOutput,
+        summary="What accepting an item's MLflow finding would change",
+    )
+    def get(self, request: Request, audit_id: int, item_code: str) -> Response:
+        _audit, preview = self._preview(request, audit_id, item_code)
+        if preview is None:
+            raise DjangoValidationError(_("Only a passing finding can be accepted."))
+        return Response(selectors.accept_preview_json(preview))
+
+    @extend_schema(
+        tags=TAG,
+        parameters=[ITEM_CODE],
+        request=FindingAcceptInput,
+        responses=AcceptPreviewOutput,
+        summary="Accept an item's MLflow finding into the answer (lowering it needs confirm_lower: true)",
+    )
+    def post(self, request: Request, audit_id: int, item_code: str) -> Response:
+        audit = audit_for_user(user=request.user, audit_id=audit_id)
+        serializer = FindingAcceptInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.finding_accept(
+            actor=request.user,
+            audit=audit,
+            item_code=item_code,
+            confirm_lower=serializer.validated_data["confirm_lower"],
+        )
+        _audit, preview = self._preview(request, audit_id, item_code)
+        return Response(selectors.accept_preview_json(preview))
 
 
 class ProjectSyncApi(APIView):

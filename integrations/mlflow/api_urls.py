@@ -12,6 +12,16 @@ urlpatterns: list[URLPattern | URLResolver] = [
         api.ConnectionTestApi.as_view(),
         name="api-mlflow-connection-test",
     ),
+    path(
+        "mlflow-connections/<int:connection_id>/webhook-secret/",
+        api.WebhookSecretApi.as_view(),
+        name="api-mlflow-webhook-secret",
+    ),
+    path(
+        "audits/<int:audit_id>/evidence/<slug:item_code>/accept/",
+        api.FindingAcceptApi.as_view(),
+        name="api-evidence-accept",
+    ),
     path("projects/<slug:slug>/evidence/sync/", api.ProjectSyncApi.as_view(), name="api-evidence-sync"),
     path("projects/<slug:slug>/evidence/", api.ProjectEvidenceApi.as_view(), name="api-evidence"),
     path("evidence-syncs/<int:sync_id>/", api.SyncApi.as_view(), name="api-evidence-sync-detail"),

@@ -3,18 +3,15 @@
 Why not the `mlflow` package: its client reads credentials from process-wide environment variables
 and caches stores per URI, which is wrong for a worker serving many connections with their own
 credentials, and it weighs hundreds of megabytes. This client carries its credentials per instance,
-guards every outbound request (scheme, host lists, link-local and metadata addresses, same-host
-redirects only), puts a timeout on every call and retries 429/5xx with backoff and jitter.
+guards every outbound request (scheme, host lists, link-local and metadata addresses checked when the
+socket connects, same-host redirects only; see outbound.py), puts a timeout on every call and retries
+connection errors and 429/502/503/504 with urllib3's Retry (backoff, jitter, Retry-After).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import math
-import random
-import socket
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,11 +21,12 @@ import requests
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from integrations.mlflow import outbound
+
 log = logging.getLogger(__name__)
 
-METADATA_HOSTS = {"metadata.google.internal", "metadata", "instance-data", "metadata.azure.com"}
-METADATA_ADDRESSES = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
 MAX_REDIRECTS = 3
+MAX_DETAIL = 300  # characters of an MLflow error message repeated in ours
 RUN_PAGE_SIZE = 1000
 
 
@@ -88,27 +86,10 @@ class Credentials:
         return f"Credentials(auth_type={self.auth_type!r}, username={self.username!r}, secret=***)"
 
 
-def _host_matches(host: str, patterns: list[str]) -> bool:
-    for raw in patterns:
-        pattern = raw.strip().lower()
-        if not pattern:
-            continue
-        if "/" in pattern:
-            try:
-                if ipaddress.ip_address(host) in ipaddress.ip_network(pattern, strict=False):
-                    return True
-            except ValueError:
-                pass
-            continue
-        if pattern.startswith("*."):
-            pattern = pattern[1:]
-        if host == pattern or (pattern.startswith(".") and host.endswith(pattern)):
-            return True
-    return False
-
-
 def check_url(url: str) -> None:
-    """Refuse URLs mlaudit must not call: other schemes, denied or unlisted hosts, link-local/metadata."""
+    """Refuse URLs mlaudit must not call: other schemes, and hosts the address policy refuses
+    (outbound.check_destination, on every address the host resolves to). Every request is checked
+    again when its socket connects."""
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
@@ -121,34 +102,12 @@ def check_url(url: str) -> None:
         )
     if not host:
         raise UnsafeUrl(_("The tracking URI has no host name."))
-    allowed = settings.MLAUDIT_MLFLOW_ALLOWED_HOSTS
-    denied = settings.MLAUDIT_MLFLOW_DENIED_HOSTS
-    if _host_matches(host, denied):
-        raise UnsafeUrl(_("The host {host} is on MLAUDIT_MLFLOW_DENIED_HOSTS.").format(host=host))
-    if allowed and not _host_matches(host, allowed):
-        raise UnsafeUrl(_("The host {host} is not on MLAUDIT_MLFLOW_ALLOWED_HOSTS.").format(host=host))
-    if host in METADATA_HOSTS and not _host_matches(host, allowed):
-        raise UnsafeUrl(_("The host {host} is a cloud metadata service; mlaudit does not call it.").format(host=host))
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError, ValueError):
+        outbound.resolve_checked(host, port)
+    except outbound.RefusedAddress as exc:
+        raise UnsafeUrl(exc.message) from None
+    except (OSError, UnicodeError, ValueError):
         raise MlflowUnavailable(_("The host name {host} does not resolve.").format(host=host)) from None
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if address in METADATA_ADDRESSES or address.is_link_local:
-            if _host_matches(host, allowed) or _host_matches(str(address), allowed):
-                continue
-            raise UnsafeUrl(
-                _(
-                    "{host} resolves to the link-local or metadata address {address}; mlaudit refuses it "
-                    "unless the host is listed in MLAUDIT_MLFLOW_ALLOWED_HOSTS."
-                ).format(host=host, address=address)
-            )
-
-
-def _backoff(attempt: int, base: float, cap: float = 30.0) -> float:
-    """Exponential backoff with full jitter."""
-    return random.uniform(0, min(cap, base * (2**attempt)))
 
 
 def to_float(value: Any) -> float:
@@ -175,15 +134,18 @@ class MlflowClient:
         self.timeout = timeout if timeout is not None else settings.MLAUDIT_MLFLOW_TIMEOUT
         self.retries = retries if retries is not None else settings.MLAUDIT_MLFLOW_HTTP_RETRIES
         self.backoff_base = backoff_base if backoff_base is not None else settings.MLAUDIT_MLFLOW_HTTP_BACKOFF
-        self.session = requests.Session()
-        self.session.verify = verify_tls
-        self.session.trust_env = False  # no proxies or .netrc credentials picked up from the worker's env
+        self.requests_made = 0
+        self.session = outbound.guarded_session(
+            retries=self.retries, backoff=self.backoff_base, verify=verify_tls, on_attempt=self._count_attempt
+        )
         self.session.headers["User-Agent"] = "mlaudit"
         if self.credentials.auth_type == "basic":
             self.session.auth = (self.credentials.username, self.credentials.secret)
         elif self.credentials.auth_type == "token":
             self.session.headers["Authorization"] = f"Bearer {self.credentials.secret}"
-        self.requests_made = 0
+
+    def _count_attempt(self) -> None:
+        self.requests_made += 1
 
     def close(self) -> None:
         self.session.close()
@@ -197,13 +159,21 @@ class MlflowClient:
     # Transport ---------------------------------------------------------------
 
     def _send(self, method: str, path: str, *, params: Any = None, json: Any = None) -> requests.Response:
+        """One request, with the adapter's retries, following redirects on the same host only.
+        Raises MlflowUnavailable when the server cannot be reached, UnsafeUrl when the address is refused."""
         url = urljoin(self.base_url, path)
         origin = urlsplit(self.base_url)[:2]
         for _hop in range(MAX_REDIRECTS + 1):
-            self.requests_made += 1
-            response = self.session.request(
-                method, url, params=params, json=json, timeout=self.timeout, allow_redirects=False
-            )
+            try:
+                response = self.session.request(
+                    method, url, params=params, json=json, timeout=self.timeout, allow_redirects=False
+                )
+            except outbound.RefusedAddress as exc:
+                raise UnsafeUrl(exc.message) from None
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                raise MlflowUnavailable(
+                    _("Could not reach {server}: {error}.").format(server=self._where(), error=type(exc).__name__)
+                ) from None
             if not response.is_redirect:
                 return response
             target = urljoin(url, response.headers.get("Location", ""))
@@ -216,45 +186,39 @@ class MlflowClient:
             url, params = target, None
         raise MlflowBadResponse(_("The server redirected too many times."))
 
+    def _unavailable(self, response: requests.Response) -> MlflowUnavailable:
+        """429 or 5xx after the adapter's retries ran out."""
+        detail = self._detail(response) or _(", which is not an MLflow error response")
+        error = MlflowUnavailable(
+            _("{server} answered {status}{detail}.").format(
+                server=self._where(), status=response.status_code, detail=detail
+            ),
+            status=response.status_code,
+        )
+        error.retry_after = outbound.MlflowRetry().get_retry_after(response.raw) or 0.0
+        return error
+
     def request(self, method: str, path: str, *, params: Any = None, json: Any = None) -> dict[str, Any]:
-        last: MlflowError | None = None
-        for attempt in range(self.retries + 1):
-            if attempt:
-                delay = _backoff(attempt - 1, self.backoff_base)
-                if isinstance(last, MlflowUnavailable) and last.retry_after:
-                    delay = min(last.retry_after, 30.0)
-                time.sleep(delay)
-            try:
-                response = self._send(method, path, params=params, json=json)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                last = MlflowUnavailable(
-                    _("Could not reach {server}: {error}.").format(server=self._where(), error=type(exc).__name__)
-                )
-                continue
-            if response.status_code == 429 or response.status_code >= 500:
-                last = MlflowUnavailable(
-                    _("{server} answered {status}{detail}.").format(
-                        server=self._where(), status=response.status_code, detail=self._detail(response)
-                    ),
-                    status=response.status_code,
-                )
-                retry_after = response.headers.get("Retry-After", "")
-                last.retry_after = float(retry_after) if retry_after.isdigit() else 0.0
-                continue
-            return self._parse(response)
-        assert last is not None
-        raise last
+        response = self._send(method, path, params=params, json=json)
+        if response.status_code == 429 or response.status_code >= 500:
+            raise self._unavailable(response)
+        return self._parse(response)
 
     def _where(self) -> str:
         return _("the MLflow server at {host}").format(host=urlsplit(self.base_url).netloc)
 
     @staticmethod
     def _detail(response: requests.Response) -> str:
+        """MLflow's own error message, and nothing else: whatever else answered (a proxy, another internal
+        service) may have put anything in its body, and this text is shown to whoever tests the connection."""
         try:
-            message = response.json().get("message", "")
+            body = response.json()
         except ValueError:
-            message = response.text[:200]
-        return f": {message.strip()}" if message and message.strip() else ""
+            return ""
+        if not isinstance(body, dict) or not isinstance(body.get("error_code"), str):
+            return ""
+        message = str(body.get("message", "")).strip()[:MAX_DETAIL]
+        return f": {message}" if message else ""
 
     def _parse(self, response: requests.Response) -> dict[str, Any]:
         status = response.status_code
@@ -352,6 +316,12 @@ class MlflowClient:
     def search_runs(self, experiment_ids: list[str], *, page_size: int = RUN_PAGE_SIZE) -> list[dict]:
         return [run for page in self.iter_run_pages(experiment_ids, page_size=page_size) for run in page]
 
+    def list_run_artifacts(self, run_id: str, path: str = "") -> list[dict[str, Any]]:
+        """One directory of a run's artifacts (the tracking server lists them from its artifact store)."""
+        params = {"run_id": run_id, **({"path": path} if path else {})}
+        body = self.request("GET", "api/2.0/mlflow/artifacts/list", params=params)
+        return list(body.get("files", []))
+
     def metric_history(self, run_id: str, key: str) -> list[float]:
         values: list[float] = []
         token: str | None = None
@@ -436,19 +406,12 @@ class MlflowClient:
     def read_artifact_text(self, artifact_uri: str, relative: str, *, limit: int = 1_000_000) -> str:
         path = self._artifact_path(artifact_uri)
         url = f"api/2.0/mlflow-artifacts/artifacts/{quote(path)}/{quote(relative)}"
-        for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(_backoff(attempt - 1, self.backoff_base))
-            try:
-                response = self._send("GET", url)
-            except (requests.ConnectionError, requests.Timeout):
-                continue
-            if response.status_code >= 500 or response.status_code == 429:
-                continue
-            if response.status_code == 200:
-                return response.text[:limit]
-            self._parse(response)
-            raise MlflowNotFound(
-                _("{file} not found in {uri}.").format(file=relative, uri=artifact_uri), status=response.status_code
-            )
-        raise MlflowUnavailable(_("Could not read {file} from {server}.").format(file=relative, server=self._where()))
+        response = self._send("GET", url)
+        if response.status_code == 200:
+            return response.text[:limit]
+        if response.status_code == 429 or response.status_code >= 500:
+            raise self._unavailable(response)
+        self._parse(response)
+        raise MlflowNotFound(
+            _("{file} not found in {uri}.").format(file=relative, uri=artifact_uri), status=response.status_code
+        )

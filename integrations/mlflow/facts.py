@@ -1,37 +1,89 @@
-"""The synced facts the rules read: plain, immutable values, so rules stay pure and testable by hand."""
+"""The synced facts the rules read: plain, immutable values, so rules stay pure and testable by hand.
+
+Also what mlaudit knows about MLflow's own conventions: the metric names `mlflow.models.evaluate`
+logs (with its optional `metric_prefix`), which way each is better, and the documented tags.
+"""
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+# Every threshold/tag setting, with its default. The kind of each value is checked by
+# services.validate_thresholds: None defaults mean "detect from MLflow's conventions" (text or yes/no).
 DEFAULT_THRESHOLDS: dict[str, Any] = {
-    "quality_metric": "accuracy",
-    "higher_is_better": True,
+    "quality_metric": None,  # e.g. "roc_auc"; detected from what the serving run logged when not given
+    "higher_is_better": None,  # known for MLflow's standard names; give it for a custom metric
     "quality_tolerance": 0.0,
-    "latency_metric": "latency_ms",
+    "latency_metrics": ["latency_ms", "latency/mean", "p95_latency_ms", "p99_latency_ms", "inference_latency_ms"],
     "latency_tolerance": 0.10,
     "reproducibility_tolerance": 0.01,
-    "slice_prefix": "slice/",
     "slice_min_ratio": 0.95,
     "max_serving_age_days": 30,
     "min_sweep_runs": 3,
     "recent_runs": 10,
-    "validation_metric_prefixes": ["val_", "validation_", "eval_"],
-    "approval_tags": ["approved", "mlaudit.approved"],
-    "baseline_tags": ["baseline", "mlaudit.baseline"],
-    "canary_aliases": ["challenger", "canary"],
+    "evaluation_prefixes": ["val_", "validation_", "test_", "eval_", "holdout_"],
+    "validation_tags": ["validation_status", "model_validation_status"],
+    "approving_values": ["approved", "passed", "validated", "pass", "ok", "true"],
+    "baseline_words": ["baseline", "dummy", "majority", "naive"],
+    "canary_aliases": ["challenger", "canary", "shadow"],
+    "canary_tags": ["canary_status", "shadow_status"],
     "previous_alias": "previous",
-    "git_dirty_tags": ["git_dirty", "mlaudit.git_dirty"],
+    "ci_tags": ["ci", "ci.pipeline", "github.run_id", "gitlab.pipeline_id", "jenkins.build"],
+    "monitoring_words": ["backtest", "monitoring", "monitor", "production-eval"],
+    "integration_words": ["integration", "e2e", "end-to-end", "smoke"],
+    "expectation_artifacts": ["expectations", "data_schema", "data_validation", "data_contract", "schema.json"],
+    "importance_artifacts": ["feature_importance", "shap", "permutation_importance", "ablation"],
+    "fairness_words": ["gender", "sex", "age", "race", "ethnicity", "religion", "disability", "nationality"],
+    "fairness_metrics": ["demographic_parity", "equalized_odds", "equal_opportunity", "disparate_impact"],
+    "input_check_words": ["drift", "violation", "invalid", "missing_rate", "null_rate", "out_of_range"],
+    "stability_check_words": ["nan_count", "inf_count", "non_finite", "nan_rate"],
 }
+# Settings whose default is None: the kind a given value must have.
+OPTIONAL_KINDS: dict[str, type] = {"quality_metric": str, "higher_is_better": bool}
 
 TRUE_WORDS = {"true", "1", "yes", "y"}
 FALSE_WORDS = {"false", "0", "no", "n"}
+# MLflow's documented tags (mlflow/utils/mlflow_tags.py).
 GIT_COMMIT_TAG = "mlflow.source.git.commit"
 PARENT_TAG = "mlflow.parentRunId"
+SOURCE_TYPE_TAG = "mlflow.source.type"
+USER_TAG = "mlflow.user"
+AUTOLOG_TAG = "mlflow.autologging"
+LOG_MODEL_TAG = "mlflow.log-model.history"
+SYSTEM_SOURCE_TYPES = ("JOB", "PROJECT")
+TRAINING_CONTEXTS = ("training", "train")
+
+# The standard names mlflow.models.evaluate logs (evaluators/classifier.py, regressor.py) and common
+# hand-logged ones: True when higher is better. Most telling first: the one found first is the quality metric.
+STANDARD_METRICS: dict[str, bool] = {
+    "roc_auc": True,
+    "f1_score": True,
+    "accuracy_score": True,
+    "precision_recall_auc": True,
+    "precision_score": True,
+    "recall_score": True,
+    "log_loss": False,
+    "root_mean_squared_error": False,
+    "mean_squared_error": False,
+    "mean_absolute_error": False,
+    "r2_score": True,
+    "mean_absolute_percentage_error": False,
+    "max_error": False,
+    "auc": True,
+    "f1": True,
+    "accuracy": True,
+    "rmse": False,
+    "mse": False,
+    "mae": False,
+    "r2": True,
+}
+# A prefix is made of letters, digits and _ or / (evaluate's metric_prefix, slice forms).
+_PREFIXED = re.compile(r"^(?P<prefix>.*?)(?P<base>" + "|".join(sorted(STANDARD_METRICS, key=len, reverse=True)) + r")$")
 
 
 def is_true(value: Any) -> bool:
@@ -42,12 +94,44 @@ def is_false(value: Any) -> bool:
     return str(value).strip().lower() in FALSE_WORDS
 
 
+def split_metric(key: str) -> tuple[str, str] | None:
+    """(prefix, standard base name) for keys like "val_roc_auc" or "roc_auc"; None for other keys."""
+    match = _PREFIXED.match(key)
+    if not match:
+        return None
+    prefix = match.group("prefix")
+    if prefix and not prefix.endswith(("_", "/", ".")):
+        return None  # "tf1" is not f1
+    return prefix, match.group("base")
+
+
+def slice_of(key: str, base: str) -> str | None:
+    """The slice name of a per-slice metric of `base`: slice_<name>_<base> or slice/<name>/<base>."""
+    for prefix in ("slice_", "slice/"):
+        if key.startswith(prefix):
+            rest = key[len(prefix) :]
+            for sep in ("_", "/"):
+                if rest.endswith(sep + base) and len(rest) > len(base) + 1:
+                    return rest[: -len(base) - 1]
+    return None
+
+
+def higher_is_better(base: str, given: bool | None = None) -> bool:
+    if given is not None:
+        return bool(given)
+    if base in STANDARD_METRICS:
+        return STANDARD_METRICS[base]
+    return not any(word in base for word in ("loss", "error", "latency", "time"))
+
+
 @dataclass(frozen=True)
 class DatasetFact:
     name: str
     digest: str
     context: str = ""
     schema: str = ""
+    profile: str = ""
+    source_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,6 +147,9 @@ class RunFact:
     metrics: dict[str, float] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     datasets: tuple[DatasetFact, ...] = ()
+    model_outputs: tuple[str, ...] = ()  # MLflow 3 logged model ids this run produced
+    model_inputs: tuple[str, ...] = ()  # ... and the ones it used (e.g. evaluate(model_id=...))
+    artifacts: tuple[str, ...] | None = None  # listed only for runs behind registered versions
 
     @property
     def dataset_digests(self) -> frozenset[str]:
@@ -70,8 +157,47 @@ class RunFact:
 
     @property
     def training_datasets(self) -> list[DatasetFact]:
-        marked = [d for d in self.datasets if d.context in ("training", "train")]
-        return marked or list(self.datasets)
+        return [d for d in self.datasets if d.context.lower() in TRAINING_CONTEXTS]
+
+    @property
+    def training_digests(self) -> frozenset[str]:
+        return frozenset(d.digest for d in self.training_datasets if d.digest)
+
+    @property
+    def evaluation_datasets(self) -> list[DatasetFact]:
+        return [d for d in self.datasets if d.context and d.context.lower() not in TRAINING_CONTEXTS]
+
+    @property
+    def when(self) -> int:
+        return self.start_time or self.end_time or 0
+
+    @property
+    def logged_model(self) -> bool:
+        return bool(self.model_outputs) or LOG_MODEL_TAG in self.tags
+
+    @property
+    def is_training(self) -> bool:
+        """A training run: it has params and produced a model or read a training dataset."""
+        return bool(self.params) and (self.logged_model or bool(self.training_datasets))
+
+    @property
+    def is_evaluation(self) -> bool:
+        """An evaluation-only run: no params of its own, it evaluates (metrics, an evaluation input)."""
+        return not self.params and bool(self.metrics)
+
+    def evaluated_prefixes(self) -> set[str]:
+        """Prefixes under which mlflow.models.evaluate logged here: it always logs <prefix>example_count
+        next to its standard metrics (autolog does not)."""
+        found = set()
+        for key in self.metrics:
+            if key.endswith("example_count"):
+                prefix = key[: -len("example_count")]
+                if any(split_metric(k) == (prefix, b) for k in self.metrics for b in STANDARD_METRICS):
+                    found.add(prefix)
+        return found
+
+    def artifact_matching(self, words: list[str]) -> list[str]:
+        return [a for a in (self.artifacts or ()) if any(w.lower() in a.lower() for w in words)]
 
 
 @dataclass(frozen=True)
@@ -85,11 +211,12 @@ class VersionFact:
     current_stage: str = ""
     mlmodel: dict[str, Any] | None = None
     artifacts_present: bool | None = None
+    model_id: str = ""  # MLflow 3: the logged model behind the version
 
 
 @dataclass(frozen=True)
 class AliasSighting:
-    """What one sync saw: {model name: {alias: version}} at a time (ms since the epoch)."""
+    """What one sync (or one registry event) saw: {model name: {alias: version}} at a time (ms)."""
 
     seen_ms: int
     aliases: dict[str, dict[str, int]]
@@ -107,9 +234,11 @@ class Snapshot:
     # Runs whose metric histories were read, and the metric keys with NaN or infinite values in them.
     histories_checked: tuple[str, ...] = ()
     bad_histories: dict[str, list[str]] = field(default_factory=dict)
+    experiment_names: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.thresholds = {**DEFAULT_THRESHOLDS, **(self.thresholds or {})}
+        given = {k: v for k, v in (self.thresholds or {}).items() if v is not None}
+        self.thresholds = {**DEFAULT_THRESHOLDS, **given}
         self._runs = {run.run_id: run for run in self.runs}
 
     def t(self, name: str) -> Any:
@@ -132,6 +261,45 @@ class Snapshot:
     def version_link(self, version: VersionFact) -> str:
         return f"{self.ui_base.rstrip('/')}/#/models/{quote(version.model_name, safe='')}/versions/{version.version}"
 
+    # Conventions ----------------------------------------------------------------
+
+    def launched_by_system(self, run: RunFact) -> tuple[bool, str]:
+        """Was the run launched by a pipeline? mlflow.source.type JOB/PROJECT, or a configured CI tag."""
+        source = run.tags.get(SOURCE_TYPE_TAG, "").upper()
+        if source in SYSTEM_SOURCE_TYPES:
+            return True, f"{SOURCE_TYPE_TAG}={source}"
+        for tag in self.t("ci_tags"):
+            if run.tags.get(tag):
+                return True, tag
+        return False, ""
+
+    def is_monitoring(self, run: RunFact) -> bool:
+        """A backtest/monitoring run: its experiment or run name says so (configurable words)."""
+        names = f"{self.experiment_names.get(run.experiment_id, '')} {run.name}".lower()
+        return any(word.lower() in names for word in self.t("monitoring_words"))
+
+    def quality_base(self, run: RunFact | None = None) -> str | None:
+        """The quality metric: the setting, else the most telling standard name the run logged."""
+        if self.t("quality_metric"):
+            return str(self.t("quality_metric"))
+        candidates = [run] if run else []
+        for candidate in candidates:
+            bases = {split[1] for k in candidate.metrics if (split := split_metric(k)) and "training" not in split[0]}
+            for base in STANDARD_METRICS:
+                if base in bases:
+                    return base
+        return None
+
+    def better(self, base: str) -> bool:
+        return higher_is_better(base, self.t("higher_is_better"))
+
+    def quality_key(self, run: RunFact, base: str) -> str | None:
+        """The key of `base` in the run, preferring evaluation prefixes over the bare name; never training_."""
+        for prefix in (*self.t("evaluation_prefixes"), ""):
+            if prefix + base in run.metrics:
+                return prefix + base
+        return None
+
     # Serving -------------------------------------------------------------------
 
     def serving(self) -> VersionFact | None:
@@ -141,6 +309,14 @@ class Snapshot:
                 return v
         production = [v for v in self.versions if v.current_stage.lower() == "production"]
         return max(production, key=lambda v: v.version) if production else None
+
+    def versions_of(self, model_name: str) -> list[VersionFact]:
+        return sorted((v for v in self.versions if v.model_name == model_name), key=lambda v: v.version)
+
+    def version_time(self, version: VersionFact) -> int:
+        """When a version was made: its run's start (backdatable), else the registry's creation time."""
+        run = self.run(version.run_id)
+        return (run.when if run else 0) or version.created_ms or 0
 
     def serving_sequence(self, model_name: str) -> list[tuple[int, int]]:
         """(first seen ms, version) each time mlaudit saw the serving alias move, oldest first."""
@@ -170,10 +346,10 @@ class Snapshot:
 
     def latest_finished_run(self) -> RunFact | None:
         finished = [r for r in self.runs if r.status == "FINISHED"]
-        return max(finished, key=lambda r: r.start_time or 0) if finished else None
+        return max(finished, key=lambda r: r.when) if finished else None
 
     def recent_runs(self) -> list[RunFact]:
-        return sorted(self.runs, key=lambda r: r.start_time or 0, reverse=True)[: int(self.t("recent_runs"))]
+        return sorted(self.runs, key=lambda r: r.when, reverse=True)[: int(self.t("recent_runs"))]
 
 
 def parse_signature_inputs(mlmodel: dict[str, Any] | None) -> list[dict[str, Any]] | None:

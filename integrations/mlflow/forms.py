@@ -55,7 +55,7 @@ class ConnectionForm(forms.Form):
         label=_("Thresholds (JSON)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_('Overrides of the defaults, e.g. {"quality_metric": "auc", "max_serving_age_days": 60}.'),
+        help_text=_('Overrides of the defaults, e.g. {"quality_metric": "roc_auc", "max_serving_age_days": 60}.'),
     )
 
     @classmethod

@@ -173,6 +173,17 @@ class LocalStoreClient:
             return []
         return [{"path": p.name, "is_dir": p.is_dir()} for p in sorted(folder.iterdir())]
 
+    def list_run_artifacts(self, run_id: str, path: str = "") -> list[dict[str, Any]]:
+        """Like the REST client's: entries of the run's artifact folder, paths relative to the run's root."""
+        rows = self._all("SELECT artifact_uri FROM runs WHERE run_uuid = ?", run_id)
+        if not rows:
+            raise MlflowNotFound(_("No run {run} in the local store.").format(run=run_id))
+        root = self._local_dir(str(rows[0]["artifact_uri"] or ""))
+        folder = root / path if path else root
+        if not folder.is_dir():
+            return []
+        return [{"path": str(p.relative_to(root)), "is_dir": p.is_dir()} for p in sorted(folder.iterdir())]
+
     def read_artifact_text(self, artifact_uri: str, relative: str, *, limit: int = 1_000_000) -> str:
         path = self._local_dir(artifact_uri) / relative
         if not path.is_file():

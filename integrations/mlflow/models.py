@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from audits.models import Answer, Project
+
+WEBHOOK_TOKEN_BYTES = 24  # 32 URL-safe characters: the webhook URL cannot be guessed from the connection id
 
 
 class AuthType(models.TextChoices):
@@ -21,6 +25,10 @@ class Schedule(models.TextChoices):
     HOURLY = "hourly", _("Every hour")
     NIGHTLY = "nightly", _("Every night")
     WEEKLY = "weekly", _("Every week")
+
+
+def new_webhook_token() -> str:
+    return secrets.token_urlsafe(WEBHOOK_TOKEN_BYTES)
 
 
 class MlflowConnection(models.Model):
@@ -39,6 +47,10 @@ class MlflowConnection(models.Model):
     schedule = models.CharField(max_length=10, choices=Schedule.choices, default=Schedule.NIGHTLY)
     thresholds = models.JSONField(default=dict, blank=True, help_text=_("Overrides of the rules' thresholds."))
     next_sync_at = models.DateTimeField(null=True, blank=True)
+    # Registry webhooks (integrations.mlflow.webhooks): the unguessable part of this connection's webhook URL,
+    # and the Fernet token of the secret MLflow signs its deliveries with (none until a manager creates one).
+    webhook_token = models.CharField(max_length=64, unique=True, default=new_webhook_token, editable=False)
+    webhook_secret_encrypted = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -56,6 +68,10 @@ class MlflowConnection(models.Model):
     def has_secret(self) -> bool:
         return bool(self.secret_encrypted)
 
+    @property
+    def has_webhook_secret(self) -> bool:
+        return bool(self.webhook_secret_encrypted)
+
 
 class SyncState(models.TextChoices):
     QUEUED = "queued", _("Queued")
@@ -67,6 +83,7 @@ class SyncState(models.TextChoices):
 class SyncTrigger(models.TextChoices):
     USER = "user", _("Started by a person")
     SCHEDULE = "schedule", _("Scheduled")
+    WEBHOOK = "webhook", _("Registry webhook")
 
 
 ACTIVE_SYNC_STATES = (SyncState.QUEUED, SyncState.RUNNING)
@@ -224,3 +241,42 @@ class AcceptedFinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item_code} accepted {self.accepted_at:%Y-%m-%d}"
+
+
+class WebhookDelivery(models.Model):
+    """One signed delivery MLflow sent to a connection's webhook; its id is kept so a replay changes nothing."""
+
+    connection = models.ForeignKey(MlflowConnection, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    delivery_id = models.CharField(max_length=100)
+    event = models.CharField(max_length=60)  # "entity.action", e.g. model_version_alias.created
+    event_at = models.DateTimeField()  # the payload's own time, which MLflow stamps when the event happens
+    received_at = models.DateTimeField(auto_now_add=True)
+    payload = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "delivery_id"], name="mlflow_webhook_delivery_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} ({self.delivery_id})"
+
+
+class AliasEvent(models.Model):
+    """An alias that MLflow said was set (version) or deleted (no version) at an exact time."""
+
+    connection = models.ForeignKey(MlflowConnection, on_delete=models.CASCADE, related_name="alias_events")
+    delivery = models.OneToOneField(WebhookDelivery, on_delete=models.CASCADE, related_name="alias_event")
+    model_name = models.CharField(max_length=300)
+    alias = models.CharField(max_length=255)
+    version = models.PositiveIntegerField(null=True, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["connection", "at"], name="mlflow_alias_event_recent")]
+
+    def __str__(self) -> str:
+        target = f"v{self.version}" if self.version is not None else "deleted"
+        return f"{self.model_name}@{self.alias} → {target}"

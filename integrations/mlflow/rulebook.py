@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils import translation
 from django.utils.functional import Promise
-from django.utils.translation import gettext
 
+from evidence.levels import MANUAL, Observation, level
+from evidence.wording import Wording, _
 from integrations.mlflow.facts import (
     RunFact,
     Snapshot,
@@ -24,63 +24,77 @@ PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
 DAY_MS = 86_400_000
 
 
-class Wording(str):
-    """A reason in the active language that remembers its message and values.
-
-    A worker has no reader, so its language is arbitrary; the sync stores each reason in every interface
-    language by re-translating the message (in_language), without running the rule again.
-    """
-
-    message: str
-    values: dict[str, Any]
-
-    def format(self, *args: Any, **values: Any) -> Wording:
-        if args:  # rules name every value; a positional one could not be re-translated
-            raise TypeError("Reasons take named values only.")
-        return _wording(self.message, values)
-
-    def in_language(self, language: str) -> str:
-        with translation.override(language):
-            text = gettext(self.message)
-        return text.format(**self.values) if self.values else text
-
-
-def _wording(message: str, values: dict[str, Any]) -> Wording:
-    text = gettext(message)
-    wording = Wording(text.format(**values) if values else text)
-    wording.message, wording.values = message, values
-    return wording
-
-
-def _(message: str) -> Wording:
-    """gettext for rule reasons (makemessages finds these calls by the name `_`)."""
-    return _wording(message, {})
-
-
 @dataclass(frozen=True)
 class Verdict:
+    """A rule's answer. A pass carries the level its evidence justifies (suggested: manual or automated)
+    and the sentence citing the recurrence (level_reason); facts hold what was read or observed."""
+
     result: str
     reason: str
     facts: dict[str, Any] = field(default_factory=dict)
     links: tuple[str, ...] = ()
+    suggested: str = ""
+    level_reason: str = ""
 
 
 @dataclass(frozen=True)
 class Rule:
     item: str
-    how_to: Promise
+    how_to: Promise  # what mlaudit reads in MLflow to back this item (the convention), translated
+    example: str  # a short example with MLflow's own API (code: not translated)
     check: Callable[[Snapshot], Verdict]
 
 
 RULES: dict[str, Rule] = {}
 
 
-def rule(item: str, how_to: Promise) -> Callable[[Callable[[Snapshot], Verdict]], Callable[[Snapshot], Verdict]]:
+def rule(
+    item: str, how_to: Promise, example: str = ""
+) -> Callable[[Callable[[Snapshot], Verdict]], Callable[[Snapshot], Verdict]]:
     def register(check: Callable[[Snapshot], Verdict]) -> Callable[[Snapshot], Verdict]:
-        RULES[item] = Rule(item=item, how_to=how_to, check=check)
+        RULES[item] = Rule(item=item, how_to=how_to, example=example.strip(), check=check)
         return check
 
     return register
+
+
+def run_observation(s: Snapshot, run: RunFact, subject: str | None = None, when: int | None = None) -> Observation:
+    by_system, how = s.launched_by_system(run)
+    return Observation(when_ms=when or run.when, subject=subject or run.run_id, by_system=by_system, how=how)
+
+
+def version_observation(s: Snapshot, version: VersionFact, run: RunFact | None = None) -> Observation:
+    run = run or s.run(version.run_id)
+    by_system, how = s.launched_by_system(run) if run else (False, "")
+    return Observation(s.version_time(version), f"v{version.version}", by_system, how)
+
+
+def passed(
+    s: Snapshot,
+    reason: Wording,
+    facts: dict[str, Any],
+    links: tuple[str, ...],
+    observations: list[Observation],
+    *,
+    series: list[str] | None = None,
+    kind: str = "versions",
+) -> Verdict:
+    """A pass with the level its observations justify (evidence.levels), never the sync's trigger."""
+    found = level(observations, now_ms=s.now_ms, series=series, kind=kind)
+    status = found.status or MANUAL  # a pass is at least a test done and recorded
+    return Verdict(
+        PASS,
+        reason,
+        {**facts, "level": {"status": status, **found.facts}},
+        links,
+        suggested=status,
+        level_reason=found.reason,
+    )
+
+
+def version_series(s: Snapshot, model_name: str) -> list[str]:
+    """Every registered version of a model, oldest first, as level subjects."""
+    return [f"v{v.version}" for v in s.versions_of(model_name)]
 
 
 def evaluate(snapshot: Snapshot) -> dict[str, Verdict]:
@@ -115,73 +129,37 @@ def serving_and_run(s: Snapshot) -> tuple[VersionFact | None, RunFact | None, Ve
     return serving, run, None
 
 
-def at_least_as_good(s: Snapshot, new: float, old: float, tolerance: float) -> bool:
+def at_least_as_good(new: float, old: float, tolerance: float, *, higher: bool) -> bool:
     """Is `new` at least as good as `old`, allowing a relative tolerance?"""
     slack = abs(old) * tolerance
-    return new >= old - slack if s.t("higher_is_better") else new <= old + slack
+    return new >= old - slack if higher else new <= old + slack
 
 
-def compare_with_previous(
-    s: Snapshot, metric: str, tolerance: float, *, lower_is_better: bool, same_dataset: bool
-) -> Verdict:
-    serving, run, missing = serving_and_run(s)
-    if missing or serving is None or run is None:
-        return missing or no_serving(s)
-    previous = s.previous_serving(serving)
-    if previous is None:
-        return Verdict(
-            UNKNOWN, _("There is no previous serving version to compare with."), links=(s.version_link(serving),)
+def evidence_runs(s: Snapshot, version: VersionFact) -> list[RunFact]:
+    """The version's own run and the runs that evaluated it: children of that run, or MLflow 3 runs whose
+    model inputs name the version's logged model (mlflow.models.evaluate(model_id=...))."""
+    own = s.run(version.run_id)
+    linked = [
+        r
+        for r in s.runs
+        if r.run_id != version.run_id
+        and (
+            (version.run_id and r.parent_run_id == version.run_id)
+            or (version.model_id and version.model_id in r.model_inputs)
         )
-    old_run = s.run(previous.run_id)
-    links: tuple[str, ...] = (s.version_link(serving), s.version_link(previous))
-    if old_run is None:
-        return Verdict(
-            UNKNOWN,
-            _("The run of the previous version v{previous} was not synced.").format(previous=previous.version),
-            links=links,
-        )
-    links += (s.run_link(run), s.run_link(old_run))
-    if same_dataset and not (run.dataset_digests & old_run.dataset_digests):
-        return Verdict(
-            UNKNOWN,
-            _("v{version} and v{previous} were not evaluated on the same dataset.").format(
-                version=serving.version, previous=previous.version
-            ),
-            links=links,
-        )
-    if metric not in run.metrics or metric not in old_run.metrics:
-        return Verdict(
-            UNKNOWN,
-            _("“{metric}” is missing from the serving or the previous version's run.").format(metric=metric),
-            {"metric": metric},
-            links,
-        )
-    new, old = run.metrics[metric], old_run.metrics[metric]
-    facts = {"metric": metric, "serving": new, "previous": old, "tolerance": tolerance}
-    slack = abs(old) * tolerance
-    ok = new <= old + slack if lower_is_better else at_least_as_good(s, new, old, tolerance)
-    if ok:
-        return Verdict(
-            PASS,
-            _("{metric}: v{version} {serving_value} vs v{previous} {previous_value}, no regression.").format(
-                metric=metric,
-                version=serving.version,
-                serving_value=format(new, ".4g"),
-                previous=previous.version,
-                previous_value=format(old, ".4g"),
-            ),
-            facts,
-            links,
-        )
-    return Verdict(
-        FAIL,
-        _("{metric} regressed: v{version} {serving_value} vs v{previous} {previous_value}.").format(
-            metric=metric,
-            version=serving.version,
-            serving_value=format(new, ".4g"),
-            previous=previous.version,
-            previous_value=format(old, ".4g"),
-        ),
-        facts,
-        links,
-    )
+    ]
+    return ([own] if own else []) + sorted(linked, key=lambda r: r.when)
+
+
+def version_runs(s: Snapshot, model_name: str) -> list[tuple[VersionFact, RunFact]]:
+    """(version, its run) for each registered version whose run was synced, oldest first."""
+    pairs = []
+    for v in s.versions_of(model_name):
+        run = s.run(v.run_id)
+        if run is not None:
+            pairs.append((v, run))
+    return pairs
+
+
+def short(run_id: str) -> str:
+    return run_id[:8]

@@ -2,7 +2,8 @@
 
 Each returns a Verdict: pass, fail or unknown, a one-line reason, the facts it used and links into the
 MLflow UI. "fail" means the evidence is missing or contradicts the item; "unknown" means the facts do
-not allow a judgement (for instance nothing is serving yet).
+not allow a judgement (for instance nothing is serving yet). A pass carries the level its evidence
+justifies (rulebook.passed → evidence.levels). Each rule reads MLflow's own conventions first.
 """
 
 from __future__ import annotations
@@ -12,17 +13,17 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy
 
+from evidence.levels import Observation
 from integrations.mlflow.facts import (
     GIT_COMMIT_TAG,
     RunFact,
     Snapshot,
-    is_false,
     is_true,
-    parse_signature_inputs,
+    slice_of,
+    split_metric,
 )
 from integrations.mlflow.rulebook import (
     FAIL,
-    PASS,
     RULES,
     UNKNOWN,
     Rule,
@@ -30,222 +31,370 @@ from integrations.mlflow.rulebook import (
     _,
     at_least_as_good,
     evaluate,
+    evidence_runs,
     no_serving,
+    passed,
     rule,
+    run_observation,
     serving_and_run,
+    short,
+    version_observation,
+    version_runs,
+    version_series,
 )
+
+
+def _artifact_rule(s: Snapshot, setting: str) -> tuple[Any, ...]:
+    """Shared by data-1 and data-2: which versions' runs logged an artifact whose name matches `setting`."""
+    serving, run, missing = serving_and_run(s)
+    if missing or serving is None or run is None:
+        return None, None, [], missing or no_serving(s)
+    words = list(s.t(setting))
+    observations = [
+        version_observation(s, v, r) for v, r in version_runs(s, serving.model_name) if r.artifact_matching(words)
+    ]
+    return serving, run, observations, None
 
 
 @rule(
     "data-1",
     gettext_lazy(
-        "Log the model with a signature (mlflow.models.infer_signature) and the training data with mlflow.log_input."
+        "mlaudit looks in the serving version's training run for an artifact that writes down what each feature "
+        "may hold (ranges, allowed values, distributions), named like “expectations” or “data_validation”. "
+        "MLflow's inferred signature and dataset schema list types only, so they are not enough on their own."
     ),
+    """
+import mlflow
+expectations = {"tenure": {"min": 0, "max": 120}, "plan": {"in": ["basic", "pro"]}}
+with mlflow.start_run():
+    mlflow.log_dict(expectations, "data_expectations.json")
+""",
 )
-def serving_model_has_signature(s: Snapshot) -> Verdict:
-    serving = s.serving()
-    if serving is None:
-        return no_serving(s)
-    links: tuple[str, ...] = (s.version_link(serving),)
-    if serving.mlmodel is None:
-        return Verdict(UNKNOWN, _("The serving version's MLmodel file could not be read."), links=links)
-    inputs = parse_signature_inputs(serving.mlmodel)
-    if not inputs:
+def feature_expectations_are_written_down(s: Snapshot) -> Verdict:
+    serving, run, observations, missing = _artifact_rule(s, "expectation_artifacts")
+    if missing:
+        return missing
+    links = (s.version_link(serving), s.run_link(run))
+    if run.artifacts is None:
+        return Verdict(
+            UNKNOWN, _("The artifacts of run {run} could not be listed.").format(run=short(run.run_id)), links=links
+        )
+    found = run.artifact_matching(list(s.t("expectation_artifacts")))
+    facts: dict[str, Any] = {"run": run.run_id, "artifacts": found[:10]}
+    if not found:
         return Verdict(
             FAIL,
-            _("{model} v{version} has no input signature.").format(model=serving.model_name, version=serving.version),
-            links=links,
+            _("Run {run} of v{version} logged no feature expectations (only MLflow's inferred types, if any).").format(
+                run=short(run.run_id), version=serving.version
+            ),
+            facts,
+            links,
         )
-    unnamed = [col for col in inputs if not col.get("name") or not col.get("type")]
-    facts: dict[str, Any] = {"inputs": [f"{c.get('name')}:{c.get('type')}" for c in inputs][:50]}
-    if unnamed:
+    return passed(
+        s,
+        _("Run {run} of v{version} logged feature expectations: {files}.").format(
+            run=short(run.run_id), version=serving.version, files=", ".join(found[:3])
+        ),
+        facts,
+        links,
+        observations,
+        series=version_series(s, serving.model_name),
+    )
+
+
+@rule(
+    "data-2",
+    gettext_lazy(
+        "mlaudit looks in the serving version's run for a measurement of each feature's contribution: "
+        "feature importance or SHAP artifacts (xgboost/lightgbm autolog, mlflow.models.evaluate with shap "
+        "installed) or an ablation report."
+    ),
+    """
+import mlflow
+mlflow.xgboost.autolog()          # logs feature_importance_weight.json on each fit
+# or: mlflow.models.evaluate(model_uri, data, targets="label", model_type="classifier")
+#     logs shap_feature_importance_plot.png when shap is installed
+""",
+)
+def feature_contribution_is_measured(s: Snapshot) -> Verdict:
+    serving, run, observations, missing = _artifact_rule(s, "importance_artifacts")
+    if missing:
+        return missing
+    links = (s.version_link(serving), s.run_link(run))
+    if run.artifacts is None:
         return Verdict(
-            FAIL, _("{count} signature inputs lack a name or a type.").format(count=len(unnamed)), facts, links
+            UNKNOWN, _("The artifacts of run {run} could not be listed.").format(run=short(run.run_id)), links=links
         )
-    run = s.run(serving.run_id)
-    if run is not None:
-        links += (s.run_link(run),)
-        schemas = [d for d in run.training_datasets if d.schema]
-        facts["datasets"] = [d.name for d in run.training_datasets]
-        if not schemas:
-            return Verdict(
-                FAIL, _("The signature is typed, but the training run logged no dataset with a schema."), facts, links
-            )
-    return Verdict(PASS, _("Signature with {count} named, typed inputs.").format(count=len(inputs)), facts, links)
+    found = run.artifact_matching(list(s.t("importance_artifacts")))
+    if not found:
+        return Verdict(
+            FAIL,
+            _("Run {run} of v{version} logged no feature importance or ablation artifact.").format(
+                run=short(run.run_id), version=serving.version
+            ),
+            {"run": run.run_id},
+            links,
+        )
+    return passed(
+        s,
+        _("Run {run} of v{version} measured feature contributions: {files}.").format(
+            run=short(run.run_id), version=serving.version, files=", ".join(found[:3])
+        ),
+        {"run": run.run_id, "artifacts": found[:10]},
+        links,
+        observations,
+        series=version_series(s, serving.model_name),
+    )
+
+
+DIRTY_TAGS = ("git_dirty", "mlaudit.git_dirty")
 
 
 @rule(
     "model-1",
     gettext_lazy(
-        "Train from a git checkout (MLflow then tags mlflow.source.git.commit) "
-        "and tag the run git_dirty=false when the tree is clean."
+        "mlaudit reads the tag mlflow.source.git.commit that MLflow sets on runs started from a git checkout "
+        "(scripts, projects, jobs) on the run behind the serving version. A run tagged git_dirty=true fails."
     ),
+    """
+# run from a git checkout: MLflow records mlflow.source.git.commit by itself
+python train.py
+# or pass it explicitly from CI:
+mlflow.set_tag("mlflow.source.git.commit", os.environ["GITHUB_SHA"])
+""",
 )
-def runs_carry_provenance(s: Snapshot) -> Verdict:
-    serving, run, _missing = serving_and_run(s)
-    run = run or s.latest_finished_run()
-    if run is None:
-        return Verdict(UNKNOWN, _("No finished runs were synced."))
-    links = (s.run_link(run),) + ((s.version_link(serving),) if serving else ())
-    with_commit = sum(1 for r in s.runs if r.tags.get(GIT_COMMIT_TAG))
-    facts = {"run": run.run_id, "runs_with_commit": with_commit, "runs": len(s.runs)}
+def model_spec_is_checked_in(s: Snapshot) -> Verdict:
+    serving, run, missing = serving_and_run(s)
+    if missing or serving is None or run is None:
+        return missing or no_serving(s)
+    links = (s.version_link(serving), s.run_link(run))
     commit = run.tags.get(GIT_COMMIT_TAG, "")
+    facts: dict[str, Any] = {"run": run.run_id, "commit": commit}
     if not commit:
-        return Verdict(FAIL, _("Run {run} records no git commit.").format(run=run.run_id[:8]), facts, links)
-    facts["commit"] = commit
-    dirty = [run.tags[t] for t in s.t("git_dirty_tags") if t in run.tags]
-    if not dirty:
         return Verdict(
             FAIL,
-            _("Run {run} has commit {commit} but does not record a clean tree.").format(
-                run=run.run_id[:8], commit=commit[:10]
-            ),
+            _("Run {run} of v{version} records no git commit.").format(run=short(run.run_id), version=serving.version),
             facts,
             links,
         )
-    if not all(is_false(value) for value in dirty):
-        return Verdict(FAIL, _("Run {run} was trained from a dirty tree.").format(run=run.run_id[:8]), facts, links)
-    return Verdict(
-        PASS,
-        _("Run {run} was trained from clean commit {commit}.").format(run=run.run_id[:8], commit=commit[:10]),
+    if any(is_true(run.tags.get(tag, "")) for tag in DIRTY_TAGS):
+        return Verdict(FAIL, _("Run {run} was trained from a dirty tree.").format(run=short(run.run_id)), facts, links)
+    observations = [
+        version_observation(s, v, r) for v, r in version_runs(s, serving.model_name) if r.tags.get(GIT_COMMIT_TAG)
+    ]
+    return passed(
+        s,
+        _("v{version} was trained by run {run} from commit {commit}.").format(
+            version=serving.version, run=short(run.run_id), commit=commit[:10]
+        ),
         facts,
         links,
+        observations,
+        series=version_series(s, serving.model_name),
     )
+
+
+def _settings(runs: list[RunFact]) -> set[tuple]:
+    return {tuple(sorted(r.params.items())) for r in runs if r.params}
 
 
 @rule(
     "model-3",
-    gettext_lazy("Log sweeps as child runs of one parent run, or vary params across runs on the same dataset."),
+    gettext_lazy(
+        "mlaudit counts hyperparameter sweeps: child training runs (with params) of one parent run, as "
+        "sklearn's GridSearchCV autolog, Optuna or Hyperopt integrations write them, or top-level training "
+        "runs that try different params on the same training dataset. Nested evaluation runs do not count."
+    ),
+    """
+import mlflow
+with mlflow.start_run(run_name="sweep"):
+    for lr in (0.01, 0.1, 0.3):
+        with mlflow.start_run(nested=True):
+            mlflow.log_params({"lr": lr})
+            mlflow.log_metric("val_roc_auc", train_and_score(lr))
+""",
 )
-def tuning_sweep_exists(s: Snapshot) -> Verdict:
+def hyperparameters_are_tuned(s: Snapshot) -> Verdict:
     if not s.runs:
         return Verdict(UNKNOWN, _("No runs were synced."))
     minimum = int(s.t("min_sweep_runs"))
+    sweeps: list[tuple[str, list[RunFact]]] = []
     children: dict[str, list[RunFact]] = defaultdict(list)
     for run in s.runs:
-        if run.parent_run_id:
+        if run.parent_run_id and run.params:  # trials have params; nested evaluate runs do not
             children[run.parent_run_id].append(run)
-    parent_id, kids = max(children.items(), key=lambda kv: len(kv[1]), default=("", []))
-    if len(kids) >= minimum:
-        parent = s.run(parent_id)
-        links = tuple(s.run_link(r) for r in ([parent] if parent else []) + kids[:3])
-        return Verdict(
-            PASS,
-            _("Parent run {parent} has {children} child runs.").format(parent=parent_id[:8], children=len(kids)),
-            {"parent": parent_id, "children": len(kids)},
-            links,
-        )
-    by_dataset: dict[frozenset[str], list[RunFact]] = defaultdict(list)
+    for parent_id, kids in children.items():
+        if len(_settings(kids)) >= minimum:
+            sweeps.append((parent_id, kids))
+    top: dict[tuple, list[RunFact]] = defaultdict(list)
     for run in s.runs:
-        if run.dataset_digests:
-            by_dataset[run.dataset_digests].append(run)
-    for digests, group in by_dataset.items():
-        settings_tried = {tuple(sorted(r.params.items())) for r in group if r.params}
-        if len(settings_tried) >= minimum:
-            links = tuple(s.run_link(r) for r in group[:3])
-            return Verdict(
-                PASS,
-                _("{count} parameter settings were tried on one dataset.").format(count=len(settings_tried)),
-                {"datasets": sorted(digests), "settings": len(settings_tried)},
-                links,
-            )
-    return Verdict(
-        FAIL,
-        _("No parent run with {minimum}+ children and no {minimum}+ parameter settings on one dataset.").format(
-            minimum=minimum
-        ),
-        {"largest_sweep": len(kids)},
+        digests = run.training_digests or run.dataset_digests
+        if not run.parent_run_id and run.params and digests:
+            top[(run.experiment_id, digests, tuple(sorted(run.params)))].append(run)
+    for key, group in top.items():
+        if len(_settings(group)) >= minimum:
+            sweeps.append(("top:" + str(hash(key)), group))
+    if not sweeps:
+        return Verdict(
+            FAIL,
+            _("No sweep: no parent run with {minimum}+ trials and no {minimum}+ param settings on one dataset.").format(
+                minimum=minimum
+            ),
+            {"largest_sweep": max((len(k) for k in children.values()), default=0)},
+        )
+    subject, trials = max(sweeps, key=lambda kv: len(kv[1]))
+    parent = s.run(subject)
+    links = tuple(s.run_link(r) for r in ([parent] if parent else []) + trials[:3])
+    observations = [
+        Observation(min(r.when for r in group), key, *s.launched_by_system(parent_or_first(s, key, group)))
+        for key, group in sweeps
+    ]
+    reason = (
+        _("Parent run {parent} has {trials} trials with {settings} param settings.").format(
+            parent=short(subject), trials=len(trials), settings=len(_settings(trials))
+        )
+        if parent
+        else _("{settings} param settings were tried on one training dataset.").format(settings=len(_settings(trials)))
     )
+    return passed(s, reason, {"sweeps": len(sweeps), "trials": len(trials)}, links, observations, kind="runs")
+
+
+def parent_or_first(s: Snapshot, key: str, group: list[RunFact]) -> RunFact:
+    return s.run(key) or min(group, key=lambda r: r.when)
+
+
+def _is_baseline(s: Snapshot, run: RunFact) -> bool:
+    words = [w.lower() for w in s.t("baseline_words")]
+    text = " ".join([run.name, *run.params.values()]).lower()
+    return any(is_true(run.tags.get(w, "")) for w in words) or any(w in text for w in words)
 
 
 @rule(
     "model-5",
-    gettext_lazy("Tag a simple model's run baseline=true, log it on the same dataset and log the same quality metric."),
+    gettext_lazy(
+        "mlaudit looks for a baseline run (name, tag or params saying baseline, dummy, majority or naive) "
+        "on a dataset the serving version's run also used, and compares the quality metric both logged."
+    ),
+    """
+import mlflow
+from sklearn.dummy import DummyClassifier
+with mlflow.start_run(run_name="baseline"):
+    mlflow.log_input(train_ds, context="training")
+    mlflow.models.evaluate(baseline_uri, test_df, targets="label",
+                           model_type="classifier", evaluator_config={"metric_prefix": "test_"})
+""",
 )
-def baseline_compared(s: Snapshot) -> Verdict:
+def simpler_model_is_not_better(s: Snapshot) -> Verdict:
     serving, run, missing = serving_and_run(s)
     if missing or serving is None or run is None:
         return missing or no_serving(s)
-    metric = s.t("quality_metric")
-    baselines = [
-        r
-        for r in s.runs
-        if any(is_true(r.tags.get(tag, "")) for tag in s.t("baseline_tags")) and r.dataset_digests & run.dataset_digests
-    ]
     links: tuple[str, ...] = (s.version_link(serving), s.run_link(run))
+    base = s.quality_base(run)
+    serving_digests = {d for r in evidence_runs(s, serving) for d in r.dataset_digests}
+    baselines = [
+        r for r in s.runs if r.run_id != run.run_id and _is_baseline(s, r) and (r.dataset_digests & serving_digests)
+    ]
     if not baselines:
-        return Verdict(
-            FAIL, _("No run tagged baseline=true on the serving model's dataset."), {"metric": metric}, links
-        )
-    baseline = max(baselines, key=lambda r: r.start_time or 0)
-    links += (s.run_link(baseline),)
-    if metric not in run.metrics or metric not in baseline.metrics:
+        return Verdict(FAIL, _("No baseline run on the serving model's datasets."), {"metric": base}, links)
+    if base is None:
+        return Verdict(UNKNOWN, _("The serving run logged no quality metric to compare."), {}, links)
+    comparable = [(b, k) for b in baselines if (k := s.quality_key(b, base)) and k in run.metrics]
+    if not comparable:
         return Verdict(
             FAIL,
-            _("The baseline or the serving run lacks the metric “{metric}”.").format(metric=metric),
-            {"baseline": baseline.run_id},
+            _("The baseline and the serving run share no “{metric}” metric.").format(metric=base),
+            {"baselines": [b.run_id for b in baselines[:5]]},
             links,
         )
-    ours, theirs = run.metrics[metric], baseline.metrics[metric]
-    facts = {"metric": metric, "serving": ours, "baseline": theirs, "baseline_run": baseline.run_id}
-    if at_least_as_good(s, ours, theirs, 0.0):
+    baseline, key = max(comparable, key=lambda pair: pair[0].when)
+    links += (s.run_link(baseline),)
+    ours, theirs = run.metrics[key], baseline.metrics[key]
+    facts = {"metric": key, "serving": ours, "baseline": theirs, "baseline_run": baseline.run_id}
+    if not at_least_as_good(ours, theirs, 0.0, higher=s.better(base)):
         return Verdict(
-            PASS,
-            _("{metric}: serving {serving_value} vs baseline {baseline_value}.").format(
-                metric=metric, serving_value=format(ours, ".4g"), baseline_value=format(theirs, ".4g")
+            FAIL,
+            _("The baseline beats the serving model on {metric} ({baseline_value} vs {serving_value}).").format(
+                metric=key, baseline_value=format(theirs, ".4g"), serving_value=format(ours, ".4g")
             ),
             facts,
             links,
         )
-    return Verdict(
-        FAIL,
-        _("The baseline beats the serving model on {metric} ({baseline_value} vs {serving_value}).").format(
-            metric=metric, baseline_value=format(theirs, ".4g"), serving_value=format(ours, ".4g")
+    return passed(
+        s,
+        _("{metric}: serving {serving_value} vs baseline {baseline_value}.").format(
+            metric=key, serving_value=format(ours, ".4g"), baseline_value=format(theirs, ".4g")
         ),
         facts,
         links,
+        [run_observation(s, b) for b, _key in comparable],
+        kind="runs",
     )
+
+
+def _slices(s: Snapshot, runs: list[RunFact], base: str) -> dict[str, float]:
+    found: dict[str, float] = {}
+    for r in runs:
+        for key, value in r.metrics.items():
+            name = slice_of(key, base)
+            if name is not None:
+                found[name] = value
+    return found
 
 
 @rule(
     "model-6",
     gettext_lazy(
-        "Log per-slice quality metrics named slice/<slice name>/<quality metric>, e.g. slice/mobile/accuracy."
+        "mlaudit reads per-slice quality metrics of the serving version: mlflow.models.evaluate run once per "
+        "slice with metric_prefix “slice_<name>_” (or keys slice/<name>/<metric>), in its run or in "
+        "evaluation runs of its logged model, and checks each slice against the overall value."
     ),
+    """
+import mlflow
+for name, part in test_df.groupby("device"):
+    mlflow.models.evaluate(model_uri, part, targets="label", model_type="classifier",
+                           evaluator_config={"metric_prefix": f"slice_{name}_"})
+""",
 )
-def slice_metrics_meet_threshold(s: Snapshot) -> Verdict:
-    _serving, run, _missing = serving_and_run(s)
-    run = run or s.latest_finished_run()
-    if run is None:
-        return Verdict(UNKNOWN, _("No finished runs were synced."))
-    metric, prefix = s.t("quality_metric"), s.t("slice_prefix")
-    slices = {
-        k[len(prefix) : -len(metric) - 1]: v
-        for k, v in run.metrics.items()
-        if k.startswith(prefix) and k.endswith("/" + metric)
-    }
-    links = (s.run_link(run),)
+def quality_is_sufficient_on_slices(s: Snapshot) -> Verdict:
+    serving, run, missing = serving_and_run(s)
+    if missing or serving is None or run is None:
+        return missing or no_serving(s)
+    links = (s.version_link(serving), s.run_link(run))
+    base = s.quality_base(run)
+    runs = evidence_runs(s, serving)
+    if base is None:
+        bases = {split_metric(k[6:].split("_", 1)[-1]) for r in runs for k in r.metrics if k.startswith("slice")}
+        base = next((b[1] for b in bases if b), None)
+    if base is None:
+        return Verdict(
+            FAIL,
+            _("v{version} logged no quality metric, overall or per slice.").format(version=serving.version),
+            {},
+            links,
+        )
+    slices = _slices(s, runs, base)
     if not slices:
         return Verdict(
             FAIL,
-            _("Run {run} has no {prefix}<slice>/{metric} metrics.").format(
-                run=run.run_id[:8], prefix=prefix, metric=metric
+            _("v{version} has no per-slice {metric} (slice_<name>_{metric}).").format(
+                version=serving.version, metric=base
             ),
-            {"run": run.run_id},
+            {"metric": base},
             links,
         )
-    overall = run.metrics.get(metric)
+    key = next((k for r in runs if (k := s.quality_key(r, base))), None)
+    overall = next((r.metrics[key] for r in runs if key and key in r.metrics), None)
     if overall is None:
         return Verdict(
             UNKNOWN,
-            _("Run {run} has slice metrics but no overall {metric}.").format(run=run.run_id[:8], metric=metric),
+            _("v{version} has slice metrics but no overall {metric}.").format(version=serving.version, metric=base),
             {"slices": slices},
             links,
         )
-    ratio = float(s.t("slice_min_ratio"))
-    floor = overall * ratio if s.t("higher_is_better") else overall / ratio
-    weak = {name: value for name, value in slices.items() if not at_least_as_good(s, value, floor, 0.0)}
-    facts = {"overall": overall, "slices": slices, "floor": floor}
+    ratio, higher = float(s.t("slice_min_ratio")), s.better(base)
+    floor = overall * ratio if higher else overall / ratio
+    weak = {name: value for name, value in slices.items() if not at_least_as_good(value, floor, 0.0, higher=higher)}
+    facts = {"metric": base, "overall": overall, "slices": slices, "floor": floor}
     if weak:
         worst = ", ".join(f"{name} {value:.4g}" for name, value in sorted(weak.items())[:3])
         return Verdict(
@@ -256,13 +405,76 @@ def slice_metrics_meet_threshold(s: Snapshot) -> Verdict:
             facts,
             links,
         )
-    return Verdict(
-        PASS,
+    observations = [
+        version_observation(s, v, r)
+        for v, r in version_runs(s, serving.model_name)
+        if _slices(s, evidence_runs(s, v), base)
+    ]
+    return passed(
+        s,
         _("All {slices} slices are within the threshold {threshold} of {metric}.").format(
-            slices=len(slices), threshold=format(floor, ".4g"), metric=metric
+            slices=len(slices), threshold=format(floor, ".4g"), metric=base
         ),
         facts,
         links,
+        observations,
+        series=version_series(s, serving.model_name),
+    )
+
+
+def _fairness_keys(s: Snapshot, runs: list[RunFact]) -> list[str]:
+    words = [w.lower() for w in s.t("fairness_words")]
+    named = [w.lower() for w in s.t("fairness_metrics")]
+    keys = []
+    for r in runs:
+        for key in r.metrics:
+            lower = key.lower()
+            if any(m in lower for m in named) or (
+                lower.startswith("slice") and any(f"_{w}" in lower or f"/{w}" in lower for w in words)
+            ):
+                keys.append(key)
+    return sorted(set(keys))
+
+
+@rule(
+    "model-7",
+    gettext_lazy(
+        "mlaudit looks for quality measured per group of people: slices named after a protected attribute "
+        "(slice_gender_…, slice_age_…) or fairness metrics (demographic_parity, equalized_odds, disparate_impact) "
+        "in the serving version's runs."
+    ),
+    """
+import mlflow
+for group, part in test_df.groupby("gender"):
+    mlflow.models.evaluate(model_uri, part, targets="label", model_type="classifier",
+                           evaluator_config={"metric_prefix": f"slice_gender_{group}_"})
+mlflow.log_metric("demographic_parity_difference", dpd)
+""",
+)
+def inclusion_is_tested(s: Snapshot) -> Verdict:
+    serving, run, missing = serving_and_run(s)
+    if missing or serving is None or run is None:
+        return missing or no_serving(s)
+    links = (s.version_link(serving), s.run_link(run))
+    keys = _fairness_keys(s, evidence_runs(s, serving))
+    if not keys:
+        return Verdict(
+            FAIL, _("v{version} logged no per-group or fairness metric.").format(version=serving.version), {}, links
+        )
+    observations = [
+        version_observation(s, v, r)
+        for v, r in version_runs(s, serving.model_name)
+        if _fairness_keys(s, evidence_runs(s, v))
+    ]
+    return passed(
+        s,
+        _("v{version} measured quality across groups: {metrics}.").format(
+            version=serving.version, metrics=", ".join(keys[:3])
+        ),
+        {"metrics": keys[:20]},
+        links,
+        observations,
+        series=version_series(s, serving.model_name),
     )
 
 

@@ -8,170 +8,319 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy
 
+from evidence.levels import Observation
 from integrations.mlflow.facts import (
     GIT_COMMIT_TAG,
     RunFact,
     Snapshot,
+    VersionFact,
     finite,
-    is_true,
+    split_metric,
 )
 from integrations.mlflow.rulebook import (
-    DAY_MS,
     FAIL,
-    PASS,
     UNKNOWN,
     Verdict,
     _,
-    compare_with_previous,
+    evidence_runs,
     no_serving,
+    passed,
     rule,
+    run_observation,
+    short,
+    version_observation,
+    version_series,
 )
+
+# Metrics that describe the run, not the model: never compared for reproducibility.
+NOT_QUALITY = ("time", "duration", "example_count", "epoch", "step", "latency")
+
+
+def _comparable(run: RunFact) -> dict[str, float]:
+    return {k: v for k, v in run.metrics.items() if not any(word in k for word in NOT_QUALITY)}
 
 
 @rule(
     "infra-1",
     gettext_lazy(
-        "Re-run training with the same params, commit and dataset; the quality metric must agree within the tolerance."
+        "mlaudit groups training runs (runs with params that read a training dataset or logged a model) by "
+        "params, git commit and training dataset digest; where a group has two or more runs, every metric "
+        "they share must agree within the tolerance. Evaluation-only runs are left out."
     ),
+    """
+import mlflow
+for attempt in (1, 2):                       # same code, params and data, twice
+    with mlflow.start_run(run_name=f"repro-{attempt}"):
+        mlflow.log_params(params)
+        mlflow.log_input(mlflow.data.from_pandas(train_df, name="train"), context="training")
+        mlflow.log_metric("val_roc_auc", fit_and_score(params))
+""",
 )
 def training_is_reproducible(s: Snapshot) -> Verdict:
-    metric, tolerance = s.t("quality_metric"), float(s.t("reproducibility_tolerance"))
+    tolerance = float(s.t("reproducibility_tolerance"))
     groups: dict[tuple, list[RunFact]] = defaultdict(list)
     for run in s.runs:
-        commit = run.tags.get(GIT_COMMIT_TAG, "")
-        if run.status == "FINISHED" and metric in run.metrics and commit and run.dataset_digests:
-            groups[(tuple(sorted(run.params.items())), commit, run.dataset_digests)].append(run)
-    repeated = [g for g in groups.values() if len(g) >= 2]
+        digests = run.training_digests or run.dataset_digests
+        if run.status == "FINISHED" and run.is_training and digests and _comparable(run):
+            groups[(tuple(sorted(run.params.items())), run.tags.get(GIT_COMMIT_TAG, ""), digests)].append(run)
+    repeated = []
+    for group in groups.values():
+        shared = set.intersection(*(set(_comparable(r)) for r in group))
+        if len(group) >= 2 and shared:
+            repeated.append((group, sorted(shared)))
     if not repeated:
-        return Verdict(
-            FAIL,
-            _("No two finished runs share params, commit and dataset with a logged {metric}.").format(metric=metric),
-            {"metric": metric},
-        )
+        return Verdict(FAIL, _("No two training runs share params, commit and training dataset."), {})
     disagreeing = []
-    for group in repeated:
-        values = [r.metrics[metric] for r in group]
-        spread = max(values) - min(values)
-        if not all(finite(v) for v in values) or spread > abs(max(values, key=abs)) * tolerance:
-            disagreeing.append(group)
-    best = (disagreeing or repeated)[0] if disagreeing else repeated[0]
-    links = tuple(s.run_link(r) for r in best[:3])
+    for group, keys in repeated:
+        for key in keys:
+            values = [r.metrics[key] for r in group]
+            spread = max(values) - min(values)
+            if not all(finite(v) for v in values) or spread > abs(max(values, key=abs)) * tolerance:
+                disagreeing.append((group, key))
+                break
     facts = {"repeated_groups": len(repeated), "disagreeing_groups": len(disagreeing), "tolerance": tolerance}
     if disagreeing:
+        group, key = disagreeing[0]
         return Verdict(
             FAIL,
-            _("{disagreeing} of {repeated} repeated trainings disagree on {metric} beyond {tolerance}.").format(
-                disagreeing=len(disagreeing), repeated=len(repeated), metric=metric, tolerance=format(tolerance, ".2%")
+            _("{disagreeing} of {repeated} repeated trainings disagree beyond {tolerance} (e.g. on {metric}).").format(
+                disagreeing=len(disagreeing), repeated=len(repeated), tolerance=format(tolerance, ".2%"), metric=key
             ),
             facts,
-            links,
+            tuple(s.run_link(r) for r in group[:3]),
         )
-    return Verdict(
-        PASS,
-        _("{repeated} repeated trainings agree on {metric} within {tolerance}.").format(
-            repeated=len(repeated), metric=metric, tolerance=format(tolerance, ".2%")
+    group, keys = repeated[0]
+    observations = [run_observation(s, r, subject=r.run_id) for g, _keys in repeated for r in g[1:]]
+    return passed(
+        s,
+        _("{repeated} repeated trainings agree on {metrics} within {tolerance}.").format(
+            repeated=len(repeated), metrics=", ".join(keys[:3]), tolerance=format(tolerance, ".2%")
         ),
         facts,
-        links,
+        tuple(s.run_link(r) for r in group[:3]),
+        observations,
+        kind="runs",
     )
+
+
+@rule(
+    "infra-3",
+    gettext_lazy(
+        "mlaudit looks for end-to-end pipeline runs: runs in an experiment or with a name saying integration, "
+        "e2e or smoke, or training runs launched by a pipeline (mlflow.source.type JOB or PROJECT, or a CI tag) "
+        "that read a dataset and produced a registered version."
+    ),
+    """
+# an MLflow Project or a Databricks job sets mlflow.source.type=PROJECT/JOB by itself
+mlflow run . -e pipeline          # data -> train -> evaluate -> register
+# from CI: tag the run
+mlflow.set_tag("ci", "github-actions")
+""",
+)
+def pipeline_is_integration_tested(s: Snapshot) -> Verdict:
+    words = [w.lower() for w in s.t("integration_words")]
+    named = [
+        r
+        for r in s.runs
+        if r.status == "FINISHED"
+        and any(w in f"{s.experiment_names.get(r.experiment_id, '')} {r.name}".lower() for w in words)
+    ]
+    registered = {v.run_id for v in s.versions}
+    pipelines = [
+        r
+        for r in s.runs
+        if r.run_id in registered and r.status == "FINISHED" and r.datasets and s.launched_by_system(r)[0]
+    ]
+    runs = sorted({r.run_id: r for r in named + pipelines}.values(), key=lambda r: r.when)
+    if not runs:
+        return Verdict(FAIL, _("No integration-test run and no pipeline run from data to a registered version."), {})
+    latest = runs[-1]
+    reason = (
+        _("Run {run} is an end-to-end test ({name}).").format(run=short(latest.run_id), name=latest.name)
+        if latest in named
+        else _("Run {run} went from data to a registered version, launched by a pipeline ({how}).").format(
+            run=short(latest.run_id), how=s.launched_by_system(latest)[1]
+        )
+    )
+    return passed(
+        s,
+        reason,
+        {"runs": len(runs)},
+        tuple(s.run_link(r) for r in runs[-3:]),
+        [run_observation(s, r) for r in runs],
+        kind="runs",
+    )
+
+
+def _approval(s: Snapshot, version: VersionFact) -> str:
+    approving = {v.lower() for v in s.t("approving_values")}
+    for tag in s.t("validation_tags"):
+        if version.tags.get(tag, "").strip().lower() in approving:
+            return f"{tag}={version.tags[tag]}"
+    return ""
+
+
+def _evaluated_before(s: Snapshot, version: VersionFact, until: int | None) -> tuple[RunFact, str] | None:
+    """An mlflow.models.evaluate run of the version (prefix + example_count) finished before `until`."""
+    for run in evidence_runs(s, version):
+        prefixes = {p for p in run.evaluated_prefixes() if not p.startswith("training")}
+        if prefixes and (until is None or (run.end_time or run.when) <= until):
+            prefix = sorted(prefixes)[0]
+            keys = sorted(k for k in run.metrics if k.startswith(prefix) and split_metric(k))
+            return run, (keys[0] if keys else prefix + "example_count")
+    return None
 
 
 @rule(
     "infra-4",
     gettext_lazy(
-        "Log validation metrics (val_…) in the training run, or tag the version approved=true, "
-        "before it becomes serving."
+        "mlaudit accepts a model version tag validation_status (configurable) with an approving value "
+        "(approved, passed, validated), or an mlflow.models.evaluate result for the version (its run or an "
+        "evaluation run of its logged model: <prefix>example_count next to the standard metrics) logged before "
+        "it became serving. Autolog's val_* metrics from fitting are not a validation gate."
     ),
+    """
+from mlflow import MlflowClient
+result = mlflow.models.evaluate(model_uri, test_df, targets="label", model_type="classifier",
+                                evaluator_config={"metric_prefix": "test_"})
+if result.metrics["test_roc_auc"] >= 0.85:
+    MlflowClient().set_model_version_tag("churn", version, "validation_status", "approved")
+""",
 )
-def serving_version_was_validated(s: Snapshot) -> Verdict:
+def quality_validated_before_serving(s: Snapshot) -> Verdict:
     serving = s.serving()
     if serving is None:
         return no_serving(s)
     links: tuple[str, ...] = (s.version_link(serving),)
-    approvals = [t for t in s.t("approval_tags") if is_true(serving.tags.get(t, ""))]
-    if approvals:
-        return Verdict(
-            PASS,
-            _("{model} v{version} is tagged {tag}=true.").format(
-                model=serving.model_name, version=serving.version, tag=approvals[0]
-            ),
-            {"tag": approvals[0]},
-            links,
-        )
-    run = s.run(serving.run_id)
-    if run is None:
-        return Verdict(UNKNOWN, _("The serving version has no approval tag and its run was not synced."), links=links)
-    links += (s.run_link(run),)
-    validation = sorted(k for k in run.metrics if any(k.startswith(p) for p in s.t("validation_metric_prefixes")))
-    if not validation:
+
+    def check(version: VersionFact) -> tuple[str, RunFact | None] | None:
+        tag = _approval(s, version)
+        if tag:
+            return tag, None
+        until = s.serving_since_ms(version) if version is serving else None
+        found = _evaluated_before(s, version, until)
+        return (found[1], found[0]) if found else None
+
+    evidence = check(serving)
+    if evidence is None:
+        run = s.run(serving.run_id)
+        late = _evaluated_before(s, serving, None)
+        if late:
+            return Verdict(
+                FAIL, _("v{version} was evaluated only after it became serving.").format(version=serving.version),
+                {"run": late[0].run_id}, (*links, s.run_link(late[0])),
+            )  # fmt: skip
         return Verdict(
             FAIL,
-            _("The serving version has neither validation metrics nor an approval tag."),
-            {"run": run.run_id},
-            links,
+            _("v{version} has no approving validation tag and no mlflow.models.evaluate result.").format(
+                version=serving.version
+            ),
+            {"run": run.run_id if run else ""},
+            links + ((s.run_link(run),) if run else ()),
         )
-    since = s.serving_since_ms(serving)
-    facts = {"validation_metrics": validation[:20], "serving_since_ms": since, "run_end_ms": run.end_time}
-    if since is not None and run.end_time is not None and run.end_time > since:
-        return Verdict(FAIL, _("The validation run finished after the version became serving."), facts, links)
-    return Verdict(
-        PASS,
-        _("Validation metrics ({metrics}) were logged before serving.").format(metrics=", ".join(validation[:3])),
-        facts,
-        links,
-    )
+    observations = []
+    for version in s.versions_of(serving.model_name):
+        found = check(version)
+        if found:
+            observations.append(version_observation(s, version, found[1]))
+    what, run = evidence
+    if run is not None:
+        links += (s.run_link(run),)
+        reason = _("v{version} was evaluated with mlflow.models.evaluate ({metric}) before serving.").format(
+            version=serving.version, metric=what
+        )
+    else:
+        reason = _("v{version} is tagged {tag}.").format(version=serving.version, tag=what)
+    return passed(s, reason, {"evidence": what}, links, observations, series=version_series(s, serving.model_name))
+
+
+def _canary_before_serving(s: Snapshot, version: VersionFact) -> int | None:
+    """When a canary alias was seen on the version strictly before the serving alias first pointed at it."""
+    canaries = set(s.t("canary_aliases"))
+    for sighting in s.alias_history:
+        aliases = sighting.aliases.get(version.model_name, {})
+        if aliases.get(s.serving_alias) == version.version:
+            return None  # serving first: any later canary alias is not a canary
+        if any(aliases.get(a) == version.version for a in canaries):
+            return sighting.seen_ms
+    return None
 
 
 @rule(
     "infra-6",
     gettext_lazy(
-        "Point a challenger or canary alias at a version before moving the serving alias to it; "
-        "mlaudit remembers the alias history."
+        "mlaudit needs the alias history to show a canary alias (challenger, canary, shadow) on a version "
+        "before the serving alias moved to it; an alias seen only once proves nothing. A version tag "
+        "canary_status with an approving value also counts."
     ),
+    """
+from mlflow import MlflowClient
+c = MlflowClient()
+c.set_registered_model_alias("churn", "challenger", new_version)   # canary traffic first
+# ... later, after the canary looked healthy:
+c.set_registered_model_alias("churn", "champion", new_version)
+""",
 )
 def canary_preceded_serving(s: Snapshot) -> Verdict:
     serving = s.serving()
     if serving is None:
         return no_serving(s)
     links = (s.version_link(serving),)
-    canaries = set(s.t("canary_aliases"))
-    since = s.serving_since_ms(serving)
-    earlier = [x for x in s.alias_history if since is None or x.seen_ms < since]
-    for sighting in earlier:
-        held = {
-            a for a, v in sighting.aliases.get(serving.model_name, {}).items() if v == serving.version and a in canaries
-        }
-        if held:
+    approving = {v.lower() for v in s.t("approving_values")}
+
+    def canaried(version: VersionFact) -> int | None:
+        if any(version.tags.get(t, "").lower() in approving for t in s.t("canary_tags")):
+            return s.version_time(version)
+        return _canary_before_serving(s, version)
+
+    seen = canaried(serving)
+    if seen is None:
+        if s.serving_since_ms(serving) is None and not any(serving.tags.get(t) for t in s.t("canary_tags")):
             return Verdict(
-                PASS,
-                _("v{version} was “{alias}” before it served.").format(version=serving.version, alias=sorted(held)[0]),
-                {"seen_ms": sighting.seen_ms},
-                links,
+                UNKNOWN,
+                _("v{version} was already serving when mlaudit first saw it; no canary history yet.").format(
+                    version=serving.version
+                ),
+                links=links,
             )
-    if since is None:
         return Verdict(
-            UNKNOWN,
-            _("v{version} was already serving when mlaudit first synced; no canary history yet.").format(
-                version=serving.version
+            FAIL,
+            _("v{version} became serving without a {aliases} alias first.").format(
+                version=serving.version, aliases="/".join(sorted(s.t("canary_aliases")))
             ),
-            links=links,
+            {},
+            links,
         )
-    return Verdict(
-        FAIL,
-        _("v{version} became serving without a {aliases} alias first.").format(
-            version=serving.version, aliases="/".join(sorted(canaries))
-        ),
-        {"serving_since_ms": since},
+    served = [number for _seen, number in s.serving_sequence(serving.model_name)]
+    observations = []
+    for number in served:
+        version = s.version(serving.model_name, number)
+        when = canaried(version) if version else None
+        if version and when is not None:
+            observations.append(Observation(when, f"v{number}"))
+    return passed(
+        s,
+        _("v{version} was a canary before it served.").format(version=serving.version),
+        {"canary_seen_ms": seen},
         links,
+        observations,
+        series=[f"v{n}" for n in served],
     )
 
 
 @rule(
     "infra-7",
     gettext_lazy(
-        "Keep the previous serving version's artifacts, and keep a previous alias on it "
-        "(or roll back once to prove it works)."
+        "mlaudit checks that the previous serving version (from the alias history, or a “previous” alias) "
+        "still has its artifacts, and that a rollback was seen or a “previous” alias is kept for one."
     ),
+    """
+from mlflow import MlflowClient
+c = MlflowClient()
+c.set_registered_model_alias("churn", "previous", old_version)
+# rolling back is one call:
+c.set_registered_model_alias("churn", "champion", old_version)
+""",
 )
 def rollback_is_possible(s: Snapshot) -> Verdict:
     serving = s.serving()
@@ -192,15 +341,15 @@ def rollback_is_possible(s: Snapshot) -> Verdict:
             facts,
             links,
         )
-    sequence = [number for _seen, number in s.serving_sequence(serving.model_name)]
-    moved_back = any(later < earlier for earlier, later in itertools.pairwise(sequence))
+    sequence = s.serving_sequence(serving.model_name)
+    rollbacks = [(seen, n) for (_a, earlier), (seen, n) in itertools.pairwise(sequence) if n < earlier]
     has_previous_alias = s.t("previous_alias") in previous.aliases
-    facts.update(moved_back=moved_back, previous_alias=has_previous_alias)
+    facts.update(rollbacks=len(rollbacks), previous_alias=has_previous_alias)
     if previous.artifacts_present is None:
         return Verdict(
             UNKNOWN, _("Could not check the artifacts of v{previous}.").format(previous=previous.version), facts, links
         )
-    if not (moved_back or has_previous_alias):
+    if not (rollbacks or has_previous_alias):
         return Verdict(
             FAIL,
             _("v{previous} is kept, but no rollback was seen and no “previous” alias exists.").format(
@@ -209,92 +358,17 @@ def rollback_is_possible(s: Snapshot) -> Verdict:
             facts,
             links,
         )
-    return Verdict(
-        PASS, _("v{previous} is ready for rollback with its artifacts.").format(previous=previous.version), facts, links
-    )
-
-
-@rule(
-    "monitoring-4",
-    gettext_lazy("Retrain and register a new serving version regularly; the threshold is the maximum age in days."),
-)
-def serving_version_is_fresh(s: Snapshot) -> Verdict:
-    serving = s.serving()
-    if serving is None:
-        return no_serving(s)
-    links = (s.version_link(serving),)
-    if serving.created_ms is None:
-        return Verdict(UNKNOWN, _("The serving version has no creation time."), links=links)
-    age_days = (s.now_ms - serving.created_ms) / DAY_MS
-    limit = float(s.t("max_serving_age_days"))
-    facts = {"age_days": round(age_days, 1), "max_days": limit}
-    if age_days <= limit:
-        return Verdict(
-            PASS,
-            _("The serving version is {age} days old (limit {limit}).").format(
-                age=format(age_days, ".0f"), limit=format(limit, ".0f")
-            ),
-            facts,
-            links,
-        )
-    return Verdict(
-        FAIL,
-        _("The serving version is {age} days old, older than {limit} days.").format(
-            age=format(age_days, ".0f"), limit=format(limit, ".0f")
-        ),
+    observations = [Observation(seen, f"rollback-{i}") for i, (seen, _n) in enumerate(rollbacks)] or [
+        Observation(s.version_time(previous), f"v{previous.version}")
+    ]
+    return passed(
+        s,
+        _("v{previous} is ready for rollback with its artifacts.").format(previous=previous.version),
         facts,
         links,
+        observations,
+        kind="runs",
     )
 
 
-@rule(
-    "monitoring-5",
-    gettext_lazy(
-        "Keep NaN and infinite values out of logged metrics; mlaudit reads the metric histories of recent runs."
-    ),
-)
-def no_nan_or_inf_metrics(s: Snapshot) -> Verdict:
-    recent = s.recent_runs()
-    if not recent:
-        return Verdict(UNKNOWN, _("No runs were synced."))
-    bad = {r.run_id: sorted(k for k, v in r.metrics.items() if not finite(v)) for r in recent}
-    for run_id, keys in s.bad_histories.items():
-        bad[run_id] = sorted(set(bad.get(run_id, [])) | set(keys))
-    bad = {k: v for k, v in bad.items() if v}
-    facts = {"runs_checked": len(recent), "histories_checked": len(s.histories_checked), "bad": bad}
-    if bad:
-        runs = [r for r in recent if r.run_id in bad] or [r for r in s.runs if r.run_id in bad]
-        links = tuple(s.run_link(r) for r in runs[:3])
-        first = next(iter(bad.items()))
-        return Verdict(
-            FAIL,
-            _("{count} recent runs have NaN or infinite values (e.g. {metric}).").format(
-                count=len(bad), metric=first[1][0]
-            ),
-            facts,
-            links,
-        )
-    return Verdict(
-        PASS,
-        _("No NaN or infinite values in the metrics of the {count} most recent runs.").format(count=len(recent)),
-        facts,
-    )
-
-
-@rule(
-    "monitoring-6",
-    gettext_lazy(
-        "Log a latency metric (latency_ms by default) for every candidate; it may not grow beyond the tolerance."
-    ),
-)
-def latency_has_not_regressed(s: Snapshot) -> Verdict:
-    return compare_with_previous(
-        s, s.t("latency_metric"), float(s.t("latency_tolerance")), lower_is_better=True, same_dataset=False
-    )
-
-
-@rule("monitoring-7", gettext_lazy("Evaluate every serving version on the same dataset with the same quality metric."))
-def quality_has_not_regressed(s: Snapshot) -> Verdict:
-    return compare_with_previous(
-        s, s.t("quality_metric"), float(s.t("quality_tolerance")), lower_is_better=False, same_dataset=True
-    )
+from integrations.mlflow import rules_monitoring  # noqa: E402, F401  (registers the monitoring rules)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
 
 from audits.models import Audit, Project, Role
-from audits.selectors import has_role, visible_projects
-from integrations.mlflow.models import ACTIVE_SYNC_STATES, Finding, MlflowConnection, SyncRun
+from audits.selectors import audit_status_map, has_role, visible_projects
+from integrations.mlflow.models import ACTIVE_SYNC_STATES, AcceptedFinding, Finding, MlflowConnection, SyncRun
 from integrations.mlflow.rules import RULES
 from rubric.models import Item
-from rubric.selectors import default_rubric
+from rubric.scoring import NOT_DONE, points_for, score_answers
+from rubric.selectors import default_rubric, rubric_spec
 
 
 def connections_for_project(*, project: Project) -> QuerySet[MlflowConnection]:
@@ -29,6 +32,13 @@ def connection_for_user(*, user: Any, connection_id: int) -> MlflowConnection:
     if connection is None:
         raise Http404("No such connection.")
     return connection
+
+
+def webhook_url(*, request: Any, connection: MlflowConnection) -> str:
+    """The absolute address MLflow should deliver this connection's registry events to."""
+    from django.urls import reverse
+
+    return str(request.build_absolute_uri(reverse("mlflow:webhook", args=[connection.webhook_token])))
 
 
 def sync_for_user(*, user: Any, sync_id: int) -> SyncRun:
@@ -85,6 +95,12 @@ def how_to(item_code: str) -> str:
     return str(registered.how_to) if registered else ""
 
 
+def how_to_example(item_code: str) -> str:
+    """A short example, with MLflow's own API, of logging what the item's rule reads."""
+    registered = RULES.get(item_code)
+    return registered.example if registered else ""
+
+
 def can_manage(*, user: Any, project: Project) -> bool:
     return has_role(user=user, team=project.team, at_least=Role.MANAGER)
 
@@ -123,4 +139,118 @@ def finding_json(finding: Finding) -> dict[str, Any]:
         "synced_at": finding.synced_at.isoformat(),
         "connection": finding.connection_id,
         "facts": finding.facts,
+    }
+
+
+# What accepting a finding would change -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AcceptPreview:
+    """The answer's status before and after accepting the finding, the section and final scores before and
+    after, and the item's last acceptance (who, when, and whether it was this very finding)."""
+
+    item_code: str
+    current: str | None  # None: not answered yet
+    suggested: str
+    points_before: Decimal
+    points_after: Decimal
+    section_key: str
+    section_before: Decimal
+    section_after: Decimal
+    final_before: Decimal
+    final_after: Decimal
+    accepted: AcceptedFinding | None
+    finding_sync: int
+
+    @property
+    def changes_status(self) -> bool:
+        return (self.current or NOT_DONE) != self.suggested
+
+    @property
+    def lowers(self) -> bool:
+        return self.points_after < self.points_before
+
+    @property
+    def accepted_this(self) -> bool:
+        """The last acceptance copied the finding as it is now (from the same sync)."""
+        return self.accepted is not None and self.accepted.snapshot.get("sync") == self.finding_sync
+
+
+def accepted_by_item(*, audit: Audit) -> dict[str, AcceptedFinding]:
+    """item code → the latest acceptance of a finding into this audit's answers, in one query."""
+    latest: dict[str, AcceptedFinding] = {}
+    rows = (
+        AcceptedFinding.objects.filter(answer__audit=audit)
+        .select_related("accepted_by")
+        .order_by("item_code", "-accepted_at", "-pk")
+    )
+    for accepted in rows:
+        latest.setdefault(accepted.item_code, accepted)
+    return latest
+
+
+def accept_preview(
+    *,
+    audit: Audit,
+    finding: Finding,
+    status_map: dict[str, str] | None = None,
+    accepted: dict[str, AcceptedFinding] | None = None,
+) -> AcceptPreview | None:
+    """What accepting this passing finding would change; None when it cannot be accepted.
+
+    Pages pass the audit's status map and acceptances, read once, so a questionnaire costs no query per item.
+    """
+    if not finding.suggested_status:
+        return None
+    statuses = audit_status_map(audit=audit) if status_map is None else status_map
+    spec = rubric_spec(audit.rubric)
+    section = next((s for s in spec.sections if finding.item_code in s.item_codes), None)
+    if section is None:
+        return None
+    before = score_answers(spec, statuses)
+    after = score_answers(spec, {**statuses, finding.item_code: finding.suggested_status})
+    acceptances = accepted_by_item(audit=audit) if accepted is None else accepted
+    current = statuses.get(finding.item_code)
+    return AcceptPreview(
+        item_code=finding.item_code,
+        current=current,
+        suggested=finding.suggested_status,
+        points_before=points_for(spec, current),
+        points_after=points_for(spec, finding.suggested_status),
+        section_key=section.key,
+        section_before=before.section(section.key).score,
+        section_after=after.section(section.key).score,
+        final_before=before.final,
+        final_after=after.final,
+        accepted=acceptances.get(finding.item_code),
+        finding_sync=finding.sync_id,
+    )
+
+
+def _points(value: Decimal) -> str:
+    return format(value.normalize(), "f")  # "1", "0.5", "10": no trailing zeros, no exponent
+
+
+def accept_preview_json(preview: AcceptPreview) -> dict[str, Any]:
+    accepted = preview.accepted
+    return {
+        "item": preview.item_code,
+        "from": preview.current,
+        "to": preview.suggested,
+        "changes_status": preview.changes_status,
+        "lowers": preview.lowers,
+        "section": {
+            "key": preview.section_key,
+            "from": _points(preview.section_before),
+            "to": _points(preview.section_after),
+        },
+        "final": {"from": _points(preview.final_before), "to": _points(preview.final_after)},
+        "accepted": None
+        if accepted is None
+        else {
+            "by": accepted.accepted_by.get_username() if accepted.accepted_by else None,
+            "at": accepted.accepted_at.isoformat(),
+            "this_finding": preview.accepted_this,
+        },
     }

@@ -15,13 +15,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audits.forms import STATUS_LABELS
 from audits.models import Audit, Project, Role
 from audits.selectors import has_role
 from audits.services import answer_save
+from audits.validators import contains_nul, nul_message
 from integrations.mlflow import local_store
 from integrations.mlflow.client import Credentials, MlflowClient, MlflowError, check_url
 from integrations.mlflow.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
-from integrations.mlflow.facts import DEFAULT_THRESHOLDS
+from integrations.mlflow.facts import DEFAULT_THRESHOLDS, OPTIONAL_KINDS
 from integrations.mlflow.models import (
     ACTIVE_SYNC_STATES,
     AcceptedFinding,
@@ -35,6 +37,7 @@ from integrations.mlflow.models import (
     SyncTrigger,
 )
 from integrations.mlflow.sync import alias_history, fetch, store
+from rubric.models import AnswerStatus
 
 log = logging.getLogger(__name__)
 
@@ -80,27 +83,34 @@ def validate_tracking_uri(uri: str) -> str:
 
 
 def validate_thresholds(value: Any) -> dict[str, Any]:
-    """Known names only, each of the same kind as its default (number, text, yes/no, list of texts)."""
+    """Known names only, each of the kind of its default (number ≥ 0, text, yes/no, non-empty list of texts).
+
+    A setting the rules could not use is refused here, naming it, rather than silently ignored at sync time.
+    """
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise ValidationError({"thresholds": [_("Thresholds must be an object.")]})
     errors = []
     for name, given in value.items():
-        default = DEFAULT_THRESHOLDS.get(name)
-        if default is None:
+        if name not in DEFAULT_THRESHOLDS:
             errors.append(_("Unknown threshold “%(name)s”.") % {"name": name})
-        elif isinstance(default, bool):
+            continue
+        default = DEFAULT_THRESHOLDS[name]
+        kind: type = OPTIONAL_KINDS.get(name, type(default))
+        if kind is bool:
             if not isinstance(given, bool):
                 errors.append(_("“%(name)s” must be true or false.") % {"name": name})
-        elif isinstance(default, int | float):
+        elif kind in (int, float):
             if isinstance(given, bool) or not isinstance(given, int | float) or not math.isfinite(given) or given < 0:
                 errors.append(_("“%(name)s” must be a number of at least 0.") % {"name": name})
-        elif isinstance(default, list):
-            if not isinstance(given, list) or not all(isinstance(v, str) for v in given):
-                errors.append(_("“%(name)s” must be a list of texts.") % {"name": name})
+        elif kind is list:
+            if not isinstance(given, list) or not given or not all(isinstance(v, str) and v.strip() for v in given):
+                errors.append(_("“%(name)s” must be a non-empty list of non-empty texts.") % {"name": name})
         elif not isinstance(given, str) or not given.strip():
             errors.append(_("“%(name)s” must be a text.") % {"name": name})
+    if contains_nul(value):  # PostgreSQL cannot store it in the JSON column
+        errors.append(nul_message())
     if errors:
         raise ValidationError({"thresholds": errors})
     return dict(value)
@@ -360,10 +370,22 @@ def sync_mark_failed(*, sync_id: int, kind: str, message: str) -> None:
 # Accepting a finding into the audit ----------------------------------------------
 
 
-def finding_accept(*, actor: Any, audit: Audit, item_code: str) -> Any:
+CONFIRM_LOWER = "confirm_lower"  # the flag (form field, API field) that confirms lowering an answer
+
+
+def status_label(status: str | None) -> str:
+    status = status or AnswerStatus.NOT_DONE
+    return str(STATUS_LABELS.get(AnswerStatus(status), status)) if status in AnswerStatus.values else status
+
+
+def finding_accept(*, actor: Any, audit: Audit, item_code: str, confirm_lower: bool = False) -> Any:
     """Copy the latest passing finding into the answer: status as suggested, links as evidence, and a
-    frozen snapshot kept with the answer. A person does this; nothing answers an item on its own."""
-    from integrations.mlflow.selectors import findings_for_audit
+    frozen snapshot kept with the answer. A person does this; nothing answers an item on its own.
+
+    Accepting never lowers an answer silently: a suggestion worth fewer points than the current answer
+    (automated → done manually) needs `confirm_lower`, else a ValidationError names that field.
+    """
+    from integrations.mlflow.selectors import accept_preview, findings_for_audit
 
     _require(actor, audit.project, Role.EDITOR)
     finding: Finding | None = findings_for_audit(audit=audit).get(item_code)
@@ -372,6 +394,21 @@ def finding_accept(*, actor: Any, audit: Audit, item_code: str) -> Any:
     if finding.result != FindingResult.PASS or not finding.suggested_status:
         raise ValidationError(_("Only a passing finding can be accepted."))
     current = audit.answers.filter(item__code=item_code).first()
+    preview = accept_preview(audit=audit, finding=finding)
+    if preview is not None and preview.lowers and not confirm_lower:
+        raise ValidationError(
+            {
+                CONFIRM_LOWER: [
+                    _("Accepting lowers this answer from “%(old)s” to “%(new)s”; confirm it to go ahead (%(flag)s).")
+                    % {
+                        "old": status_label(preview.current),
+                        "new": status_label(preview.suggested),
+                        "flag": CONFIRM_LOWER,
+                    }
+                ]
+            },
+            code=CONFIRM_LOWER,
+        )
     evidence = list(current.evidence) if current else []
     evidence += [link for link in finding.links if link not in evidence and link.startswith(("http://", "https://"))]
     note = _("MLflow evidence, synced %(when)s: %(reason)s") % {
@@ -391,6 +428,9 @@ def finding_accept(*, actor: Any, audit: Audit, item_code: str) -> Any:
             status=finding.suggested_status,
             notes=notes,
             evidence=evidence[:20],
+            # The answer the check above saw: if someone changes it meanwhile, this is a conflict, not a
+            # lowering nobody confirmed.
+            base_version=current.version if current else 0,
         )
         AcceptedFinding.objects.create(
             answer=answer, item_code=item_code, snapshot=finding.snapshot(), accepted_by=actor

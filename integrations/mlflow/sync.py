@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 
+from integrations.mlflow.alias_events import Polled, alias_changes, merge
 from integrations.mlflow.client import (
     ArtifactUnavailable,
     MlflowError,
@@ -33,7 +34,6 @@ from integrations.mlflow.models import (
     SyncedRun,
     SyncRun,
     SyncState,
-    SyncTrigger,
 )
 from integrations.mlflow.rulebook import Verdict, Wording
 from integrations.mlflow.rules import evaluate
@@ -49,6 +49,7 @@ class Fetched:
     aliases: dict[str, dict[str, int]]
     histories_checked: list[str] = field(default_factory=list)
     bad_histories: dict[str, list[str]] = field(default_factory=dict)
+    experiment_names: dict[str, str] = field(default_factory=dict)
 
 
 def json_safe(value: Any) -> Any:
@@ -71,9 +72,17 @@ def run_fact(raw: dict[str, Any]) -> RunFact:
         context = next((t.get("value", "") for t in entry.get("tags", []) if t.get("key") == "mlflow.data.context"), "")
         datasets.append(
             DatasetFact(
-                name=ds.get("name", ""), digest=ds.get("digest", ""), context=context, schema=ds.get("schema", "")
+                name=ds.get("name", ""),
+                digest=ds.get("digest", ""),
+                context=context,
+                schema=ds.get("schema", "") or "",
+                profile=ds.get("profile", "") or "",
+                source_type=ds.get("source_type", "") or "",
             )
         )
+    # MLflow 3: the logged models a run produced (outputs) and used (inputs, e.g. evaluate(model_id=...)).
+    outputs = (raw.get("outputs") or {}).get("model_outputs") or []
+    model_inputs = (raw.get("inputs") or {}).get("model_inputs") or []
     return RunFact(
         run_id=info.get("run_id") or info.get("run_uuid", ""),
         experiment_id=str(info.get("experiment_id", "")),
@@ -86,6 +95,8 @@ def run_fact(raw: dict[str, Any]) -> RunFact:
         metrics={m["key"]: to_float(m.get("value", "NaN")) for m in data.get("metrics", [])},
         tags=tags,
         datasets=tuple(datasets),
+        model_outputs=tuple(str(m.get("model_id", "")) for m in outputs if m.get("model_id")),
+        model_inputs=tuple(str(m.get("model_id", "")) for m in model_inputs if m.get("model_id")),
     )
 
 
@@ -99,7 +110,8 @@ def _serving_number(versions: list[dict], aliases: dict[str, int], alias: str) -
 def fetch(
     client: Any, connection: MlflowConnection, history: list[AliasSighting], *, page_size: int, recent_runs: int
 ) -> Fetched:
-    experiment_ids = [str(client.get_experiment(str(x))["experiment_id"]) for x in connection.experiments]
+    experiments = [client.get_experiment(str(x)) for x in connection.experiments]
+    experiment_ids = [str(x["experiment_id"]) for x in experiments]
     runs = (
         [run_fact(raw) for page in client.iter_run_pages(experiment_ids, page_size=page_size) for raw in page]
         if experiment_ids
@@ -139,11 +151,42 @@ def fetch(
                     current_stage=str(raw.get("current_stage", "") or ""),
                     mlmodel=mlmodel,
                     artifacts_present=present,
+                    model_id=str(raw.get("model_id", "") or ""),
                 )
             )
-    fetched = Fetched(runs=runs, versions=versions, aliases=all_aliases)
+    fetched = Fetched(
+        runs=runs,
+        versions=versions,
+        aliases=all_aliases,
+        experiment_names={str(x["experiment_id"]): str(x.get("name", "")) for x in experiments},
+    )
+    _list_version_run_artifacts(client, fetched)
     _check_histories(client, fetched, recent_runs)
     return fetched
+
+
+ARTIFACT_RUNS = 20  # the runs behind the newest registered versions whose artifact names are listed
+ARTIFACT_ENTRIES = 200
+
+
+def _list_version_run_artifacts(client: Any, fetched: Fetched) -> None:
+    """Artifact names (root and one level down) of the runs behind the newest versions; None when unreadable."""
+    newest = sorted(fetched.versions, key=lambda v: v.version, reverse=True)[:ARTIFACT_RUNS]
+    wanted = {v.run_id for v in newest if v.run_id}
+    for index, run in enumerate(fetched.runs):
+        if run.run_id not in wanted:
+            continue
+        names: list[str] = []
+        try:
+            for entry in client.list_run_artifacts(run.run_id):
+                names.append(str(entry.get("path", "")))
+                if entry.get("is_dir") and len(names) < ARTIFACT_ENTRIES:
+                    names.extend(str(e.get("path", "")) for e in client.list_run_artifacts(run.run_id, entry["path"]))
+        except MlflowError:
+            # The artifact store is not reachable from the server: the rules say "could not be listed".
+            fetched.runs[index] = replace(run, artifacts=None)
+            continue
+        fetched.runs[index] = replace(run, artifacts=tuple(names[:ARTIFACT_ENTRIES]))
 
 
 def _read_model_files(client: Any, name: str, number: int, *, with_mlmodel: bool) -> tuple[dict | None, bool | None]:
@@ -180,18 +223,26 @@ def _check_histories(client: Any, fetched: Fetched, recent_runs: int) -> None:
 
 
 def alias_history(connection: MlflowConnection) -> list[AliasSighting]:
+    """What each successful sync saw, merged with the exact alias changes the registry webhooks reported."""
     rows = (
         SyncRun.objects.filter(connection=connection, state=SyncState.SUCCEEDED)
         .order_by("finished_at", "pk")
-        .values_list("finished_at", "aliases_seen")
+        .values_list("started_at", "finished_at", "aliases_seen")
     )
-    return [
-        AliasSighting(
-            seen_ms=int(at.timestamp() * 1000) if at else 0,
-            aliases={m: {a: int(v) for a, v in al.items()} for m, al in seen.items()},
+    polled = [
+        Polled(
+            started_ms=_ms(started or at),
+            sighting=AliasSighting(
+                seen_ms=_ms(at), aliases={m: {a: int(v) for a, v in al.items()} for m, al in seen.items()}
+            ),
         )
-        for at, seen in rows
+        for started, at, seen in rows
     ]
+    return merge(polled, alias_changes(connection))
+
+
+def _ms(at: Any) -> int:
+    return int(at.timestamp() * 1000) if at else 0
 
 
 def _fingerprint(payload: dict[str, Any]) -> str:
@@ -291,9 +342,9 @@ def store(sync: SyncRun, fetched: Fetched, history: list[AliasSighting]) -> int:
         thresholds=connection.thresholds,
         histories_checked=tuple(fetched.histories_checked),
         bad_histories=fetched.bad_histories,
+        experiment_names=fetched.experiment_names,
     )
     verdicts, reasons = _verdicts_in_every_language(snapshot)
-    scheduled = sync.trigger == SyncTrigger.SCHEDULE
     findings = [
         Finding(
             connection=connection,
@@ -301,11 +352,12 @@ def store(sync: SyncRun, fetched: Fetched, history: list[AliasSighting]) -> int:
             sync=sync,
             item_code=code,
             result=verdict.result,
-            reason=verdict.reason[:500],
+            reason=_full_reason(verdict)[:500],
             reasons=reasons[code],
             facts=json_safe(verdict.facts),
             links=list(verdict.links),
-            suggested_status=("automated" if scheduled else "manual") if verdict.result == FindingResult.PASS else "",
+            # The level the evidence justifies (evidence.levels), whatever started this sync.
+            suggested_status=verdict.suggested if verdict.result == FindingResult.PASS else "",
             synced_at=now,
         )
         for code, verdict in verdicts.items()
@@ -353,12 +405,20 @@ def _verdicts_in_every_language(snapshot: Snapshot) -> tuple[dict[str, Verdict],
         verdicts = evaluate(snapshot)
     reasons: dict[str, dict[str, str]] = {}
     for code, verdict in verdicts.items():
-        wording = verdict.reason
         reasons[code] = {
-            language: (wording.in_language(language) if isinstance(wording, Wording) else wording)[:500]
+            language: " ".join(
+                part.in_language(language) if isinstance(part, Wording) else part
+                for part in (verdict.reason, verdict.level_reason)
+                if part
+            )[:500]
             for language, _name in settings.LANGUAGES
         }
     return verdicts, reasons
+
+
+def _full_reason(verdict: Verdict) -> str:
+    """The rule's reason followed by the sentence citing the recurrence behind the suggested level."""
+    return " ".join(str(part) for part in (verdict.reason, verdict.level_reason) if part)
 
 
 __all__ = ["Fetched", "MlflowError", "alias_history", "fetch", "json_safe", "store"]

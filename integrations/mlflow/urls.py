@@ -13,5 +13,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("connections/<int:connection_id>/edit/", views.connection_edit, name="connection-edit"),
     path("connections/<int:connection_id>/delete/", views.connection_delete, name="connection-delete"),
     path("connections/<int:connection_id>/test/", views.connection_test, name="connection-test"),
+    path(
+        "connections/<int:connection_id>/webhook-secret/",
+        views.webhook_secret_rotate,
+        name="connection-webhook-secret",
+    ),
+    path("webhooks/<str:token>/", views.webhook_receive, name="webhook"),
     path("audits/<int:audit_id>/findings/<slug:item_code>/accept/", views.finding_accept, name="finding-accept"),
 ]

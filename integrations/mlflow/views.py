@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audits.api.exceptions import envelope
 from audits.models import Project
 from audits.selectors import audit_for_user, project_for_user
 from audits.services import AnswerConflict, AuditLocked
-from integrations.mlflow import selectors, services
+from integrations.mlflow import selectors, services, webhooks
 from integrations.mlflow.forms import ConnectionForm
+from integrations.mlflow.models import MlflowConnection
 from integrations.mlflow.rules import RULES
 
 
@@ -62,7 +66,41 @@ def connection_edit(request: HttpRequest, connection_id: int) -> HttpResponse:
         else:
             messages.success(request, _("The MLflow connection was updated."))
             return redirect("mlflow:project-evidence", slug=project.slug)
-    return render(request, "mlflow/connection_form.html", {"form": form, "project": project, "connection": connection})
+    context = {"form": form, "project": project, "connection": connection, **_webhook_context(request, connection)}
+    return render(request, "mlflow/connection_form.html", context)
+
+
+def _webhook_context(request: HttpRequest, connection: MlflowConnection, secret: str = "") -> dict:
+    return {
+        "webhook_url": selectors.webhook_url(request=request, connection=connection),
+        "webhook_events": webhooks.EVENTS,
+        "webhook_secret": secret,
+    }
+
+
+@require_POST
+def webhook_secret_rotate(request: HttpRequest, connection_id: int) -> HttpResponse:
+    """Answered with a page, not a redirect: the new secret is shown this once and stored only encrypted."""
+    connection = selectors.connection_for_user(user=request.user, connection_id=connection_id)
+    secret = webhooks.webhook_secret_rotate(actor=request.user, connection=connection)
+    context = {"project": connection.project, "connection": connection, **_webhook_context(request, connection, secret)}
+    response = render(request, "mlflow/webhook_secret.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@csrf_exempt  # MLflow cannot send a CSRF token; the HMAC signature is what authenticates a delivery
+@login_not_required
+def webhook_receive(request: HttpRequest, token: str) -> JsonResponse:
+    if request.method != "POST":
+        return JsonResponse(envelope(405, "method_not_allowed", _("Only POST is accepted.")), status=405)
+    try:
+        received = webhooks.webhook_receive(token=token, headers=request.headers, body=request.body)
+    except webhooks.WebhookRejected as exc:
+        return JsonResponse(envelope(exc.status, exc.code, exc.message), status=exc.status)
+    if received.replayed:
+        return JsonResponse({"status": "duplicate"})
+    return JsonResponse({"status": "accepted", "sync": received.sync_id})
 
 
 @require_POST
@@ -129,7 +167,13 @@ def project_evidence(request: HttpRequest, slug: str) -> HttpResponse:
     findings = selectors.latest_findings(project=project)
     titles = selectors.item_titles()
     rows = [
-        {"code": code, "title": titles.get(code, ""), "finding": findings.get(code), "how_to": str(rule.how_to)}
+        {
+            "code": code,
+            "title": titles.get(code, ""),
+            "finding": findings.get(code),
+            "how_to": str(rule.how_to),
+            "example": rule.example,
+        }
         for code, rule in RULES.items()
     ]
     context = {
@@ -143,13 +187,26 @@ def project_evidence(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "mlflow/project_evidence.html", context)
 
 
+TRUE_FORM_VALUES = ("1", "true", "on", "yes")
+
+
 @require_POST
 def finding_accept(request: HttpRequest, audit_id: int, item_code: str) -> HttpResponse:
     audit = audit_for_user(user=request.user, audit_id=audit_id)
+    confirm_lower = request.POST.get(services.CONFIRM_LOWER, "").lower() in TRUE_FORM_VALUES
     try:
-        services.finding_accept(actor=request.user, audit=audit, item_code=item_code)
-    except (ValidationError, AuditLocked) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        services.finding_accept(actor=request.user, audit=audit, item_code=item_code, confirm_lower=confirm_lower)
+    except ValidationError as exc:
+        if services.CONFIRM_LOWER in getattr(exc, "error_dict", {}):
+            messages.warning(
+                request,
+                _("Nothing was changed: accepting would lower the answer for %(code)s. Tick the confirmation to do it.")
+                % {"code": item_code},
+            )
+        else:
+            messages.error(request, " ".join(exc.messages))
+    except AuditLocked as exc:
+        messages.error(request, str(exc))
     except AnswerConflict:
         messages.error(request, _("Someone changed this answer meanwhile; review it and accept again."))
     else:

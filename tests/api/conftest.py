@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import caches
 from rest_framework.test import APIClient
 
-from audits.api.throttling import THROTTLE_CACHE_ALIAS
+from audits.api.throttling import THROTTLE_CACHE_ALIAS, shared_cache_recovered
 from audits.api.tokens import api_token_create
 from audits.models import Audit, Project
 from audits.services import answers_bulk_upsert, audit_start, audit_submit
@@ -49,6 +49,7 @@ def fresh_throttle_counts(settings):
         THROTTLE_CACHE_ALIAS: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-tests"},
     }
     caches[THROTTLE_CACHE_ALIAS].clear()
+    shared_cache_recovered()
     yield
     caches[THROTTLE_CACHE_ALIAS].clear()
 

@@ -240,7 +240,7 @@ def test_markdown_export_is_a_report_with_scores_and_tables(client_as, submitted
     assert "**Final score: 2.5** — Reasonably tested." in text
     assert "| Tests for model development ⚠ weakest | 2.5 / 7 | 7 / 7 |" in text
     assert "| `data-1` Feature expectations are captured in a schema | Automated | notes for data-1 " in text
-    assert "[1](https://ci.example.com/data-1)" in text
+    assert "[1](<https://ci.example.com/data-1>)" in text
     assert text.count("\n## ") == 4
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -12,7 +13,7 @@ from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from audits.api.exceptions import api_exception_handler
-from audits.api.throttling import THROTTLE_CACHE_ALIAS
+from audits.api.throttling import THROTTLE_CACHE_ALIAS, shared_cache_recovered
 from audits.models import Project
 from audits.services import AnswerConflict
 
@@ -124,6 +125,68 @@ def test_throttle_counts_can_be_kept_in_redis_for_all_workers(settings, token_cl
         assert len(caches[THROTTLE_CACHE_ALIAS].get(f"throttle_user_token-{token.pk}")) == 2
     finally:
         caches[THROTTLE_CACHE_ALIAS].delete(f"throttle_user_token-{token.pk}")
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_with_the_throttle_cache_unreachable_the_api_answers_and_counts_per_process(
+    settings, token_client, project, viewer, caplog
+):
+    in_memory = settings.CACHES
+    settings.CACHES = {
+        **settings.CACHES,
+        THROTTLE_CACHE_ALIAS: {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+        },
+    }
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"user": "3/minute", "anon": "2/minute"},
+    }
+    Project.objects.filter(pk=project.pk).update(badge_public=True)
+    anonymous, signed_in = APIClient(), token_client(viewer)
+    try:
+        with caplog.at_level("WARNING", logger="audits.api.throttling"):
+            badges = [anonymous.get("/api/v1/projects/search-ranking/badge.svg").status_code for _ in range(3)]
+            lists = [signed_in.get("/api/v1/projects/").status_code for _ in range(4)]
+    finally:
+        settings.CACHES = in_memory  # before the fixtures clear the throttle cache
+        shared_cache_recovered()
+    assert badges == [200, 200, 429]
+    assert lists == [200, 200, 200, 429]
+    warnings = [record for record in caplog.records if "counting per process" in record.getMessage()]
+    assert len(warnings) == 1  # once per period, not per request
+
+
+def test_a_forged_forwarded_for_header_does_not_escape_the_anonymous_limit(settings, project):
+    settings.TRUSTED_PROXY_COUNT = 0  # clients reach gunicorn directly
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"user": "600/minute", "anon": "60/minute"},
+    }
+    Project.objects.filter(pk=project.pk).update(badge_public=True)
+    anonymous = APIClient()
+    badge = "/api/v1/projects/search-ranking/badge.svg"
+    codes = [anonymous.get(badge, HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code for n in range(70)]
+    assert codes.count(200) == 60 and codes.count(429) == 10
+
+
+def test_behind_a_proxy_only_the_address_it_appended_counts(settings, project):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"user": "600/minute", "anon": "3/minute"},
+    }
+    Project.objects.filter(pk=project.pk).update(badge_public=True)
+    anonymous = APIClient()
+    badge = "/api/v1/projects/search-ranking/badge.svg"
+    codes = [anonymous.get(badge, HTTP_X_FORWARDED_FOR=f"10.0.0.{n}, 203.0.113.9").status_code for n in range(4)]
+    assert codes == [200, 200, 200, 429]
 
 
 def test_an_answer_conflict_becomes_409_with_the_current_version(answered_audit):

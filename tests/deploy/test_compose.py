@@ -15,7 +15,7 @@ from tests.deploy.conftest import ROOT
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 APP_SERVICES = {"migrate", "web", "worker", "beat"}
-LOCAL_PACKAGES = {"config", "rubric", "audits", "integrations"}
+LOCAL_PACKAGES = {"config", "rubric", "audits", "evidence", "integrations"}
 
 
 def compose() -> dict:

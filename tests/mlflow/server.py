@@ -29,8 +29,11 @@ def free_port() -> int:
 
 
 class MlflowServer:
-    def __init__(self, root: Path, *, basic_auth: bool = False, port: int | None = None):
+    def __init__(
+        self, root: Path, *, basic_auth: bool = False, port: int | None = None, env: dict[str, str] | None = None
+    ):
         self.root = root
+        self.extra_env = env or {}
         self.basic_auth = basic_auth
         self.port = port or free_port()
         self.backend = root / "mlflow.db"
@@ -46,7 +49,7 @@ class MlflowServer:
         return (ADMIN_USER, ADMIN_PASSWORD) if self.basic_auth else None
 
     def start(self, timeout: float = 120) -> None:
-        env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+        env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **self.extra_env}
         command = [
             str(Path(sys.executable).with_name("mlflow")),
             "server",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 
 import pytest
@@ -108,3 +109,26 @@ def test_allow_and_deny_lists_decide_which_hosts_are_called(settings):
 
 def test_credentials_never_appear_in_the_client_repr():
     assert "s3cret" not in repr(Credentials("basic", "u", "s3cret"))
+
+
+def test_the_real_server_is_called_when_allowed_and_refused_at_connect_when_its_name_turns_denied(
+    settings, mlflow_server, monkeypatch
+):
+    settings.MLAUDIT_MLFLOW_ALLOWED_HOSTS = ["127.0.0.1", "mlflow.rebind.test"]
+    admin(mlflow_server).check()
+
+    real = socket.getaddrinfo
+    answers = ["127.0.0.1", "127.0.0.2"]  # the first lookup (the client's check_url), then every later one
+
+    def rebinding(host, port, *args, **kwargs):
+        if host == "mlflow.rebind.test":
+            return real(answers.pop(0) if len(answers) > 1 else answers[0], port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    settings.MLAUDIT_MLFLOW_DENIED_HOSTS = ["127.0.0.2/32"]
+    client = MlflowClient(
+        f"http://mlflow.rebind.test:{mlflow_server.port}", Credentials("basic", ADMIN_USER, ADMIN_PASSWORD)
+    )
+    with pytest.raises(UnsafeUrl, match=r"127\.0\.0\.2"):
+        client.check()

@@ -7,6 +7,7 @@ from django.core.management import call_command
 
 from audits.models import Project
 from integrations.mlflow.models import Finding, MlflowConnection, SyncRun
+from integrations.mlflow.rulebook import RULES
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,10 @@ def test_seed_mlflow_demo_connects_a_project_to_a_local_store_with_passing_findi
     assert connection.tracking_uri.startswith("sqlite:///")
     assert list(SyncRun.objects.filter(connection=connection).values_list("state", flat=True)) == ["succeeded"] * 2
     results = dict(Finding.objects.filter(project=project).values_list("item_code", "result"))
-    assert len(results) == 13 and list(results.values()).count("pass") >= 12, results
+    assert len(results) == len(RULES), results
+    assert list(results.values()).count("pass") >= 8, results
+    # mlaudit's own observations (the serving model's age, no NaN seen) are facts, never passes.
+    assert results["monitoring-4"] != "pass" and results["monitoring-5"] != "pass", results
     call_command("seed_mlflow_demo", store=str(tmp_path / "store"))  # a second run changes nothing
     assert SyncRun.objects.filter(connection=connection).count() == 2
 

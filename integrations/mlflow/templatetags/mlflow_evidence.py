@@ -3,6 +3,7 @@
 {% load mlflow_evidence %}
 {% mlflow_finding audit row.item.code as finding %}   (one query per page, whatever the item count)
 {% mlflow_panel project as panel %}                    (connections and the last syncs)
+{% mlflow_accept_preview audit finding as preview %}   (what accepting would change; fixed queries per page)
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from django import template
 
 from audits.models import Audit, Project
+from audits.selectors import audit_status_map
 from integrations.mlflow import selectors
 from integrations.mlflow.models import Finding
 
@@ -51,6 +53,25 @@ def mlflow_can_accept(context: template.Context, audit: Audit) -> bool:
     return cache[key]
 
 
+@register.simple_tag
+def mlflow_accept_preview(audit: Audit, finding: Finding | None) -> selectors.AcceptPreview | None:
+    """What accepting would change. The answers and acceptances are read once per page, like the findings."""
+    if finding is None:
+        return None
+    memo: dict[str, Any] = audit.__dict__.setdefault("_mlflow_accept_memo", {})
+    if not memo:
+        memo["statuses"] = audit_status_map(audit=audit)
+        memo["accepted"] = selectors.accepted_by_item(audit=audit)
+    return selectors.accept_preview(
+        audit=audit, finding=finding, status_map=memo["statuses"], accepted=memo["accepted"]
+    )
+
+
 @register.filter
 def mlflow_how_to(item_code: str) -> str:
     return selectors.how_to(item_code)
+
+
+@register.filter
+def mlflow_example(item_code: str) -> str:
+    return selectors.how_to_example(item_code)
