@@ -23,6 +23,9 @@ from tests.mlflow.scenarios.harness import (
 )
 from tests.mlflow.server import MlflowServer
 
+# Marked so pytest-django creates the test database; the corpus itself is written once, in the module fixture.
+pytestmark = pytest.mark.django_db
+
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory, django_db_setup, django_db_blocker):
