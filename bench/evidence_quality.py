@@ -23,20 +23,14 @@ from pathlib import Path
 
 def main() -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from bench.portfolio import bench_database_url, ensure_database, setup_django
+    from bench.portfolio import open_bench_database
     from tests.mlflow.server import MlflowServer
 
-    server_url = os.environ.get("DATABASE_URL", "")
-    name = os.environ.get("BENCH_DATABASE_NAME", "mlaudit_bench_evidence")
-    ensure_database(server_url, name)
-    setup_django(bench_database_url(server_url, name))
-
-    from django.core.management import call_command
+    open_bench_database("mlaudit_bench_evidence")
 
     from tests.mlflow.scenarios import SCENARIOS
     from tests.mlflow.scenarios.harness import format_score, format_totals, observe_corpus, score, totals
 
-    call_command("migrate", verbosity=0)
     wanted = set(filter(None, os.environ.get("BENCH_SCENARIOS", "").split(",")))
     scenarios = [s for s in SCENARIOS if not wanted or s.name in wanted]
     with tempfile.TemporaryDirectory(prefix="mlaudit-bench-evidence-") as root:

@@ -35,23 +35,18 @@ def timed(action) -> float:
 
 def main() -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from bench.portfolio import bench_database_url, ensure_database, setup_django
+    from bench.portfolio import open_bench_database
     from tests.mlflow.server import MlflowServer
 
-    server_url = os.environ.get("DATABASE_URL", "")
-    name = os.environ.get("BENCH_DATABASE_NAME", "mlaudit_bench_mlflow")
-    ensure_database(server_url, name)
-    setup_django(bench_database_url(server_url, name))
+    open_bench_database("mlaudit_bench_mlflow")
 
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
 
     from audits.models import Project, Team
     from integrations.mlflow import services
     from integrations.mlflow.client import MlflowClient
     from integrations.mlflow.models import MlflowConnection, SyncedRun, SyncState
 
-    call_command("migrate", verbosity=0)
     with tempfile.TemporaryDirectory(prefix="mlaudit-bench-mlflow-") as root:
         server = MlflowServer(Path(root))
         print(f"Starting mlflow server on {server.url} ...", flush=True)

@@ -109,6 +109,17 @@ def setup_django(database_url: str) -> None:
     django.setup()
 
 
+def open_bench_database(default_name: str) -> None:
+    """Create (if missing), select and migrate the benchmark's own database on DATABASE_URL's server."""
+    server_url = os.environ.get("DATABASE_URL", "")
+    name = os.environ.get("BENCH_DATABASE_NAME", default_name)
+    ensure_database(server_url, name)
+    setup_django(bench_database_url(server_url, name))
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
 def interleaved_timings_ms(actions: list[Callable[[], Any]], repeat: int = REPEAT) -> list[list[float]]:
     """Time each action `repeat` times, taking turns, so that all see the same machine load."""
     for _ in range(WARMUP):
@@ -159,11 +170,7 @@ def report(case: Case) -> bool:
 
 
 def main() -> int:
-    server_url = os.environ.get("DATABASE_URL", "")
-    name = os.environ.get("BENCH_DATABASE_NAME", "mlaudit_bench")
-    database_url = bench_database_url(server_url, name)
-    ensure_database(server_url, name)
-    setup_django(database_url)
+    open_bench_database("mlaudit_bench")
 
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
@@ -177,7 +184,6 @@ def main() -> int:
     from audits.models import Project
 
     assert PORTFOLIO_PAGE_SIZE == PAGE_SIZE, "keep bench.portfolio.PAGE_SIZE equal to the page's size"
-    call_command("migrate", verbosity=0)
     call_command("seed_benchmark", projects=PROJECTS, audits=AUDITS)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
