@@ -57,7 +57,7 @@ class ProjectCreateForm(ProjectForm):
         self.fields["team"].queryset = teams  # type: ignore[attr-defined]
 
 
-def reveal_confirmation(form: forms.Form, field: str, message: str) -> None:
+def reveal_confirmation(form: forms.BaseForm, field: str, message: str) -> None:
     """Turn a hidden confirmation box into a visible one, with the warning that explains it."""
     form.fields[field].widget = forms.CheckboxInput()
     form.add_error(field, message)
