@@ -120,6 +120,7 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     project = selectors.project_for_user(user=request.user, slug=slug)
     role = selectors.team_role(user=request.user, team=project.team)
     is_manager = selectors.has_role(user=request.user, team=project.team, at_least=Role.MANAGER)
+    badge_url = request.build_absolute_uri(reverse("api-project-badge", args=[project.slug]))
     return render(
         request,
         "audits/project_detail.html",
@@ -131,6 +132,8 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "audits": selectors.project_audits(project=project),
             "bands": band_labels_localized(),
             "start_form": _start_form(project) if is_manager else None,
+            "badge_url": badge_url,
+            "badge_markdown": f"![ML Test Score]({badge_url})",
         },
     )
 

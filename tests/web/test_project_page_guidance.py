@@ -1,4 +1,4 @@
-"""A second project with a name the team already uses, or a second open draft, needs a confirmation."""
+"""Project pages that guide: confirmations before a duplicate name or a second draft, the badge snippet."""
 
 from __future__ import annotations
 
@@ -50,3 +50,10 @@ def test_starting_the_first_draft_asks_nothing(signed_in, manager, project, rubr
         f"/projects/{project.slug}/audits/new/", {"rubric": rubric.pk, "start_from": "blank"}
     )
     assert response.status_code == 302
+
+
+def test_the_project_page_offers_the_badge_markdown_with_its_absolute_link(signed_in, viewer, project):
+    page = signed_in(viewer).get(f"/projects/{project.slug}/").content.decode()
+    assert 'value="![ML Test Score](http://testserver/api/v1/projects/search-ranking/badge.svg)"' in page
+    assert 'data-copy="badge-snippet"' in page
+    assert "Only members of the team see this badge" in page
