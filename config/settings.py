@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "audits",
     "evidence",
     "integrations.mlflow",
+    "integrations.reports",
 ]
 
 MIDDLEWARE = [
@@ -333,3 +334,11 @@ AXES_CLIENT_IP_CALLABLE = "config.proxy.client_ip"
 # 0, not None: DRF reads None as "take the whole X-Forwarded-For header", which any client can write.
 # (The throttles themselves use config.proxy.client_ip; this keeps DRF's own reading the same.)
 REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT  # type: ignore[assignment]  # mixed-value dict
+
+# CI reports (integrations/reports): size limit per file, how many to keep per project and kind, and what
+# makes a check "automated" there (K distinct CI runs over D days, the latest within F days).
+MLAUDIT_REPORT_MAX_BYTES = env.int("MLAUDIT_REPORT_MAX_BYTES", default=20 * 1024 * 1024)
+MLAUDIT_REPORTS_KEEP = env.int("MLAUDIT_REPORTS_KEEP", default=50)
+MLAUDIT_REPORTS_RECURRENCE_COUNT = env.int("MLAUDIT_REPORTS_RECURRENCE_COUNT", default=3)
+MLAUDIT_REPORTS_RECURRENCE_DAYS = env.float("MLAUDIT_REPORTS_RECURRENCE_DAYS", default=7.0)
+MLAUDIT_REPORTS_FRESH_DAYS = env.float("MLAUDIT_REPORTS_FRESH_DAYS", default=14.0)

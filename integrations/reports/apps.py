@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class ReportsConfig(AppConfig):
+    name = "integrations.reports"
+    label = "ci_reports"
+    verbose_name = "CI and monitoring reports"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,66 @@
+"""Reads for CI reports: a project's reports, its mapping rules and the findings they make."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from audits.models import Project
+from integrations.reports import findings as findings_module
+from integrations.reports.mapping import Rule
+from integrations.reports.models import Report, ReportMapping
+from integrations.reports.parsers import Check
+from rubric.models import Item
+
+
+def item_codes() -> set[str]:
+    """Every item code of every loaded rubric: a check may name any of them."""
+    return set(Item.objects.values_list("code", flat=True).distinct())
+
+
+def mapping_rules(*, project: Project) -> list[Rule]:
+    return [
+        Rule(pattern=m.pattern, item_code=m.item_code, kind=m.kind)
+        for m in ReportMapping.objects.filter(project=project)
+    ]
+
+
+def project_mappings(*, project: Project) -> QuerySet[ReportMapping]:
+    return ReportMapping.objects.filter(project=project)
+
+
+def project_reports(*, project: Project) -> QuerySet[Report]:
+    # The raw file stays in the database until someone downloads it.
+    return Report.objects.filter(project=project).defer("raw", "checks")
+
+
+def report_checks(report: Report) -> list[Check]:
+    return [
+        Check(name=c["name"], outcome=c["outcome"], items=tuple(c.get("items") or ()), detail=c.get("detail", ""))
+        for c in report.checks
+    ]
+
+
+def report_facts(report: Report) -> findings_module.ReportFacts:
+    return findings_module.ReportFacts(
+        id=report.pk,
+        kind=report.kind,
+        run_id=report.run_id,
+        run_url=report.run_url,
+        source=report.source,
+        reported_at=report.reported_at,
+        checks=report_checks(report),
+        mapped={int(index): tuple(items) for index, items in report.mapped.items()},
+    )
+
+
+def unmapped_names(report: Report) -> list[str]:
+    return [c["name"] for index, c in enumerate(report.checks) if str(index) not in report.mapped]
+
+
+def project_findings(*, project: Project) -> list[findings_module.ReportFinding]:
+    """One finding per item and kind, from the reports kept (MLAUDIT_REPORTS_KEEP per kind)."""
+    reports = Report.objects.filter(project=project).defer("raw").order_by("-reported_at", "-pk")
+    kept = reports[: settings.MLAUDIT_REPORTS_KEEP * 4]  # four kinds
+    return findings_module.findings([report_facts(r) for r in kept], now=timezone.now())
