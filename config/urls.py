@@ -5,6 +5,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("integrations.mlflow.api_urls")),
     path("api/v1/", include("integrations.reports.api_urls")),
+    path("api/v1/", include("evidence.api_urls")),
     path("api/v1/", include("audits.api.urls")),
     path("api/", include("audits.api.schema_urls")),
     path("account/", include("audits.api.page_urls")),

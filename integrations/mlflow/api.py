@@ -108,17 +108,6 @@ class SyncAcceptedOutput(serializers.Serializer):
     syncs = SyncOutput(many=True)
 
 
-class FindingOutput(serializers.Serializer):
-    item = serializers.CharField()
-    result = serializers.ChoiceField(choices=["pass", "fail", "unknown"])
-    reason = serializers.CharField()
-    links = serializers.ListField(child=serializers.CharField())
-    suggested_status = serializers.ChoiceField(choices=["automated", "manual"], allow_null=True)
-    synced_at = serializers.DateTimeField()
-    connection = serializers.IntegerField()
-    facts = serializers.DictField()
-
-
 def webhook_json(request: Request, connection: MlflowConnection) -> dict[str, Any]:
     return {
         "url": selectors.webhook_url(request=request, connection=connection),
@@ -311,11 +300,3 @@ class SyncApi(APIView):
     def get(self, request: Request, sync_id: int) -> Response:
         sync: SyncRun = selectors.sync_for_user(user=request.user, sync_id=sync_id)
         return Response(selectors.sync_state_json(sync))
-
-
-class ProjectEvidenceApi(APIView):
-    @extend_schema(tags=TAG, responses=FindingOutput(many=True), summary="The latest finding per rubric item")
-    def get(self, request: Request, slug: str) -> Response:
-        project = project_for_user(user=request.user, slug=slug)
-        findings = selectors.latest_findings(project=project)
-        return Response([selectors.finding_json(f) for _code, f in sorted(findings.items())])

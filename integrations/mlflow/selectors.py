@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 
 from audits.models import Audit, Project, Role
 from audits.selectors import audit_status_map, has_role, visible_projects
+from evidence.sources import EvidenceFinding
 from integrations.mlflow.models import ACTIVE_SYNC_STATES, AcceptedFinding, Finding, MlflowConnection, SyncRun
 from integrations.mlflow.rules import RULES
 from rubric.models import Item
@@ -75,6 +76,24 @@ def latest_findings(*, project: Project) -> dict[str, Finding]:
     for finding in rows:
         findings.setdefault(finding.item_code, finding)
     return findings
+
+
+def evidence_findings(project: Project) -> list[EvidenceFinding]:
+    """The latest MLflow finding per item, in the shape every evidence source shares."""
+    return [
+        EvidenceFinding(
+            item=code,
+            source="mlflow",
+            result=f.result,
+            suggested_status=f.suggested_status,
+            reason=f.localized_reason,
+            observed_at=f.synced_at,
+            links=list(f.links),
+            facts=f.facts,
+            origin={"connection": f.connection_id, "sync": f.sync_id, "synced_at": f.synced_at.isoformat()},
+        )
+        for code, f in sorted(latest_findings(project=project).items())
+    ]
 
 
 def findings_for_audit(*, audit: Audit) -> dict[str, Finding]:

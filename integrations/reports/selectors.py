@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from audits.models import Project
+from evidence.sources import EvidenceFinding
 from integrations.reports import findings as findings_module
 from integrations.reports.mapping import Rule
 from integrations.reports.models import Report, ReportMapping
@@ -64,3 +65,21 @@ def project_findings(*, project: Project) -> list[findings_module.ReportFinding]
     reports = Report.objects.filter(project=project).defer("raw").order_by("-reported_at", "-pk")
     kept = reports[: settings.MLAUDIT_REPORTS_KEEP * 4]  # four kinds
     return findings_module.findings([report_facts(r) for r in kept], now=timezone.now())
+
+
+def evidence_findings(project: Project) -> list[EvidenceFinding]:
+    """The reports' findings in the shape every evidence source shares."""
+    return [
+        EvidenceFinding(
+            item=f.item,
+            source=f.source,
+            result=f.result,
+            suggested_status=f.suggested_status,
+            reason=f.reason,
+            observed_at=f.observed_at,
+            links=f.links,
+            facts={**f.facts, "checks": f.checks},
+            origin={"report": f.report},
+        )
+        for f in project_findings(project=project)
+    ]

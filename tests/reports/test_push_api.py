@@ -176,3 +176,11 @@ def test_only_the_newest_reports_are_kept_per_kind(client_as, project, junit_rep
     for n in range(4):
         push(client, junit_report(at=timezone.now() - timedelta(days=4 - n)), run_id=str(n))
     assert sorted(Report.objects.values_list("run_id", flat=True)) == ["2", "3"]
+
+
+def test_the_project_evidence_lists_findings_of_every_source_with_their_source(client_as, project, junit_report):
+    push(client_as("editor"), junit_report(), run_id="1", run_url="https://ci.example.com/1")
+    evidence = client_as("viewer").get("/api/v1/projects/search-ranking/evidence/").json()
+    junit = [f for f in evidence if f["source"] == "junit"]
+    assert {f["item"] for f in junit} == {"data-1", "infra-1"}
+    assert junit[0]["links"] == ["https://ci.example.com/1"] and junit[0]["report"]
