@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/", include("audits.api.schema_urls")),
     path("account/", include("audits.api.page_urls")),
     path("integrations/mlflow/", include("integrations.mlflow.urls")),
+    path("integrations/reports/", include("integrations.reports.urls")),
     path("", include("config.health_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -10,7 +10,7 @@ from audits.models import Project
 from evidence.sources import EvidenceFinding
 from integrations.reports import findings as findings_module
 from integrations.reports.mapping import Rule
-from integrations.reports.models import Report, ReportMapping
+from integrations.reports.models import Report, ReportKind, ReportMapping
 from integrations.reports.parsers import Check
 from rubric.models import Item
 
@@ -34,6 +34,16 @@ def project_mappings(*, project: Project) -> QuerySet[ReportMapping]:
 def project_reports(*, project: Project) -> QuerySet[Report]:
     # The raw file stays in the database until someone downloads it.
     return Report.objects.filter(project=project).defer("raw", "checks")
+
+
+def latest_report_per_kind(*, project: Project) -> list[Report]:
+    """The newest report of each kind (four queries at most: one per kind)."""
+    latest = []
+    for kind in ReportKind.values:
+        report = Report.objects.filter(project=project, kind=kind).defer("raw").order_by("-reported_at", "-pk").first()
+        if report is not None:
+            latest.append(report)
+    return latest
 
 
 def report_checks(report: Report) -> list[Check]:
