@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-SOURCES = ("mlflow", "junit", "great_expectations", "evidently", "prometheus_rules")
+# Each source's name in API payloads and as people read it (product names: not translated).
+SOURCE_LABELS = {
+    "mlflow": "MLflow",
+    "junit": "JUnit",
+    "great_expectations": "Great Expectations",
+    "evidently": "Evidently",
+    "prometheus_rules": "Prometheus rules",
+}
+SOURCES = tuple(SOURCE_LABELS)
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,22 @@ class EvidenceFinding:
     # telling whether an acceptance copied this very finding.
     origin: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def item_code(self) -> str:
+        return self.item
+
+    @property
+    def localized_reason(self) -> str:
+        return self.reason
+
+    @property
+    def key(self) -> tuple[str, Any]:
+        """What was observed: the source and its report (or sync); equal keys mean the same evidence."""
+        return snapshot_key(self.as_json())
+
+    def snapshot(self) -> dict[str, Any]:
+        return self.as_json()
+
     def as_json(self) -> dict[str, Any]:
         return {
             "item": self.item,
@@ -43,6 +67,12 @@ class EvidenceFinding:
         }
 
 
+def snapshot_key(snapshot: dict[str, Any]) -> tuple[str, Any]:
+    """The key of an accepted finding's frozen copy; MLflow copies made before sources existed have none."""
+    source = snapshot.get("source") or "mlflow"
+    return source, snapshot.get("sync") if source == "mlflow" else snapshot.get("report")
+
+
 Provider = Callable[[Any], list[EvidenceFinding]]
 _PROVIDERS: dict[str, Provider] = {}
 
@@ -55,3 +85,8 @@ def project_findings(project: Any) -> list[EvidenceFinding]:
     """Every source's current findings for the project, by item then source."""
     found = [finding for provider in _PROVIDERS.values() for finding in provider(project)]
     return sorted(found, key=lambda f: (f.item, SOURCES.index(f.source) if f.source in SOURCES else 99))
+
+
+def find(project: Any, item: str, source: str) -> EvidenceFinding | None:
+    """The current finding of one source for one item."""
+    return next((f for f in project_findings(project) if f.item == item and f.source == source), None)

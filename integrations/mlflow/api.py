@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from audits.api.schema import SLUG_PATTERN
 from audits.selectors import audit_for_user, project_for_user
+from evidence.sources import SOURCES, find
 from integrations.mlflow import selectors, services, webhooks
 from integrations.mlflow.models import AuthType, MlflowConnection, Schedule, SyncRun, SyncTrigger
 
@@ -206,6 +207,13 @@ class FindingAcceptInput(serializers.Serializer):
     confirm_lower = serializers.BooleanField(
         required=False, default=False, help_text="Required (true) when accepting lowers the current answer."
     )
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=SOURCES, required=False, default="mlflow", help_text="Which source's finding to accept."
+    )
+
+
+class FindingSourceQuery(serializers.Serializer):
+    source = serializers.ChoiceField(choices=SOURCES, required=False, default="mlflow")  # type: ignore[assignment]
 
 
 # "from" is a Python keyword, so these serializers are built from a dict of their fields.
@@ -244,21 +252,27 @@ ITEM_CODE = OpenApiParameter(
 
 
 class FindingAcceptApi(APIView):
-    def _preview(self, request: Request, audit_id: int, item_code: str) -> tuple[Any, Any]:
+    def _preview(self, request: Request, audit_id: int, item_code: str, source: str) -> tuple[Any, Any]:
         audit = audit_for_user(user=request.user, audit_id=audit_id)
-        finding = selectors.findings_for_audit(audit=audit).get(item_code)
+        finding = (
+            selectors.findings_for_audit(audit=audit).get(item_code)
+            if source == "mlflow"
+            else find(audit.project, item_code, source)
+        )
         if finding is None:
-            raise Http404(_("There is no MLflow finding for this item yet."))
+            raise Http404(_("There is no finding of this source for this item yet."))
         return audit, selectors.accept_preview(audit=audit, finding=finding)
 
     @extend_schema(
         tags=TAG,
-        parameters=[ITEM_CODE],
+        parameters=[ITEM_CODE, FindingSourceQuery],
         responses=AcceptPreviewOutput,
-        summary="What accepting an item's MLflow finding would change",
+        summary="What accepting an item's finding (MLflow by default, or ?source=junit…) would change",
     )
     def get(self, request: Request, audit_id: int, item_code: str) -> Response:
-        _audit, preview = self._preview(request, audit_id, item_code)
+        query = FindingSourceQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        _audit, preview = self._preview(request, audit_id, item_code, query.validated_data["source"])
         if preview is None:
             raise DjangoValidationError(_("Only a passing finding can be accepted."))
         return Response(selectors.accept_preview_json(preview))
@@ -268,7 +282,7 @@ class FindingAcceptApi(APIView):
         parameters=[ITEM_CODE],
         request=FindingAcceptInput,
         responses=AcceptPreviewOutput,
-        summary="Accept an item's MLflow finding into the answer (lowering it needs confirm_lower: true)",
+        summary="Accept an item's finding into the answer (lowering it needs confirm_lower: true)",
     )
     def post(self, request: Request, audit_id: int, item_code: str) -> Response:
         audit = audit_for_user(user=request.user, audit_id=audit_id)
@@ -279,8 +293,9 @@ class FindingAcceptApi(APIView):
             audit=audit,
             item_code=item_code,
             confirm_lower=serializer.validated_data["confirm_lower"],
+            source=serializer.validated_data["source"],
         )
-        _audit, preview = self._preview(request, audit_id, item_code)
+        _audit, preview = self._preview(request, audit_id, item_code, serializer.validated_data["source"])
         return Response(selectors.accept_preview_json(preview))
 
 

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from audits.models import Audit, Project, Role
 from audits.selectors import audit_status_map, has_role, visible_projects
-from evidence.sources import EvidenceFinding
+from evidence.sources import EvidenceFinding, snapshot_key
 from integrations.mlflow.models import ACTIVE_SYNC_STATES, AcceptedFinding, Finding, MlflowConnection, SyncRun
 from integrations.mlflow.rules import RULES
 from rubric.models import Item
@@ -180,7 +180,7 @@ class AcceptPreview:
     final_before: Decimal
     final_after: Decimal
     accepted: AcceptedFinding | None
-    finding_sync: int
+    finding_key: tuple[str, Any]
 
     @property
     def changes_status(self) -> bool:
@@ -192,8 +192,8 @@ class AcceptPreview:
 
     @property
     def accepted_this(self) -> bool:
-        """The last acceptance copied the finding as it is now (from the same sync)."""
-        return self.accepted is not None and self.accepted.snapshot.get("sync") == self.finding_sync
+        """The last acceptance copied the finding as it is now (from the same sync or report)."""
+        return self.accepted is not None and snapshot_key(self.accepted.snapshot) == self.finding_key
 
 
 def accepted_by_item(*, audit: Audit) -> dict[str, AcceptedFinding]:
@@ -212,7 +212,7 @@ def accepted_by_item(*, audit: Audit) -> dict[str, AcceptedFinding]:
 def accept_preview(
     *,
     audit: Audit,
-    finding: Finding,
+    finding: Finding | EvidenceFinding,
     status_map: dict[str, str] | None = None,
     accepted: dict[str, AcceptedFinding] | None = None,
 ) -> AcceptPreview | None:
@@ -243,7 +243,7 @@ def accept_preview(
         final_before=before.final,
         final_after=after.final,
         accepted=acceptances.get(finding.item_code),
-        finding_sync=finding.sync_id,
+        finding_key=finding.key if isinstance(finding, EvidenceFinding) else ("mlflow", finding.sync_id),
     )
 
 

@@ -20,6 +20,7 @@ from audits.models import Audit, Project, Role
 from audits.selectors import has_role
 from audits.services import answer_save
 from audits.validators import contains_nul, nul_message
+from evidence.sources import SOURCE_LABELS, SOURCES, EvidenceFinding, find
 from integrations.mlflow import local_store
 from integrations.mlflow.client import Credentials, MlflowClient, MlflowError, check_url
 from integrations.mlflow.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
@@ -378,7 +379,9 @@ def status_label(status: str | None) -> str:
     return str(STATUS_LABELS.get(AnswerStatus(status), status)) if status in AnswerStatus.values else status
 
 
-def finding_accept(*, actor: Any, audit: Audit, item_code: str, confirm_lower: bool = False) -> Any:
+def finding_accept(
+    *, actor: Any, audit: Audit, item_code: str, confirm_lower: bool = False, source: str = "mlflow"
+) -> Any:
     """Copy the latest passing finding into the answer: status as suggested, links as evidence, and a
     frozen snapshot kept with the answer. A person does this; nothing answers an item on its own.
 
@@ -388,9 +391,13 @@ def finding_accept(*, actor: Any, audit: Audit, item_code: str, confirm_lower: b
     from integrations.mlflow.selectors import accept_preview, findings_for_audit
 
     _require(actor, audit.project, Role.EDITOR)
-    finding: Finding | None = findings_for_audit(audit=audit).get(item_code)
+    if source not in SOURCES:
+        raise ValidationError({"source": [_("Unknown evidence source “%(source)s”.") % {"source": source}]})
+    finding: Finding | EvidenceFinding | None = (
+        findings_for_audit(audit=audit).get(item_code) if source == "mlflow" else find(audit.project, item_code, source)
+    )
     if finding is None:
-        raise ValidationError(_("There is no MLflow finding for this item yet."))
+        raise ValidationError(_("There is no finding of this source for this item yet."))
     if finding.result != FindingResult.PASS or not finding.suggested_status:
         raise ValidationError(_("Only a passing finding can be accepted."))
     current = audit.answers.filter(item__code=item_code).first()
@@ -411,8 +418,10 @@ def finding_accept(*, actor: Any, audit: Audit, item_code: str, confirm_lower: b
         )
     evidence = list(current.evidence) if current else []
     evidence += [link for link in finding.links if link not in evidence and link.startswith(("http://", "https://"))]
-    note = _("MLflow evidence, synced %(when)s: %(reason)s") % {
-        "when": timezone.localtime(finding.synced_at).strftime("%Y-%m-%d %H:%M"),
+    observed = finding.observed_at if isinstance(finding, EvidenceFinding) else finding.synced_at
+    note = _("Evidence from %(source)s, %(when)s: %(reason)s") % {
+        "source": SOURCE_LABELS.get(source, source),
+        "when": timezone.localtime(observed).strftime("%Y-%m-%d %H:%M"),
         "reason": finding.localized_reason,
     }
     notes = (

@@ -55,14 +55,6 @@ REPORT_CONVENTIONS: dict[str, dict[str, object]] = {
     "monitoring-7": {"prometheus_rules": _("an alert on prediction quality (default)")},
 }
 
-SOURCE_LABELS = {
-    "mlflow": "MLflow",
-    "junit": "JUnit",
-    "great_expectations": "Great Expectations",
-    "evidently": "Evidently",
-    "prometheus_rules": "Prometheus rules",
-}
-
 
 def coverage() -> dict[str, dict[str, str]]:
     """item → {source: convention} for every item some source can back, MLflow included."""

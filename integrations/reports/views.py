@@ -17,9 +17,10 @@ from django.views.decorators.http import require_POST
 from audits.api.tokens import api_token_create
 from audits.models import Role
 from audits.selectors import has_role, project_for_user
+from evidence.sources import SOURCE_LABELS
 from integrations.mlflow.selectors import item_titles
 from integrations.reports import selectors, services
-from integrations.reports.coverage import SOURCE_LABELS, coverage
+from integrations.reports.coverage import coverage
 from integrations.reports.mapping import Rule, items_for
 from integrations.reports.models import ReportKind
 

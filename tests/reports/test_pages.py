@@ -7,6 +7,7 @@ import re
 from django.test import Client
 
 from audits.api.tokens import ApiToken
+from evidence.sources import SOURCE_LABELS
 from integrations.reports.coverage import coverage
 from integrations.reports.models import ReportMapping
 from tests.reports.test_push_api import push
@@ -71,7 +72,8 @@ def test_the_readme_coverage_table_matches_the_sources_mlaudit_reads():
     text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     section = text[text.index("### Which source backs which item") :]
     rows = dict(re.findall(r"^\| `([a-z]+-\d)` \| ([^|]*) \|", section, re.M))
-    labels = {"mlflow": "MLflow", "junit": "JUnit", "great_expectations": "Great Expectations",
-              "evidently": "Evidently", "prometheus_rules": "Prometheus rules"}  # fmt: skip
-    expected = {code: ", ".join(labels[s] for s in labels if s in sources) for code, sources in coverage().items()}
+    expected = {
+        code: ", ".join(label for source, label in SOURCE_LABELS.items() if source in sources)
+        for code, sources in coverage().items()
+    }
     assert {code: value.strip() for code, value in rows.items() if value.strip()} == expected
