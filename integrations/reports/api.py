@@ -43,16 +43,17 @@ def received_json(report: Report, created: bool) -> dict:
         "kind": report.kind,
         "run_id": report.run_id,
         "created": created,
-        "checks": len(report.checks),
-        "mapped": len(report.mapped),
-        "unmapped": selectors.unmapped_names(report),
+        "checks": report.check_count,
+        "mapped": report.check_count - report.unmapped_count,
+        "unmapped": report.unmapped,
+        "unmapped_count": report.unmapped_count,
         "findings": item_findings,
     }
     return dict(ReportReceivedOutput(body).data)
 
 
 def _mapped_items(report: Report) -> set[str]:
-    return {code for codes in report.mapped.values() for code in codes}
+    return {code for check in report.checks for code in check["items"]}
 
 
 class ProjectReportsApi(ApiView):
@@ -117,8 +118,7 @@ class ReportApi(ApiView):
     )
     def get(self, request: Request, report_id: int) -> Response:
         report = _report_for_user(request, report_id)
-        report.parsed_checks = report.checks  # type: ignore[attr-defined]
-        report.unmapped = selectors.unmapped_names(report)  # type: ignore[attr-defined]
+        report.parsed_checks = selectors.all_checks(report)  # type: ignore[attr-defined]
         return Response(ReportDetailOutput(report).data)
 
 

@@ -73,32 +73,43 @@ DEFAULTS = {
 
 def items_for(check: Check, *, kind: str, rules: Sequence[Rule], known: Iterable[str]) -> tuple[str, ...]:
     """The item codes this check backs (only codes of the rubric), by the first step that names any."""
-    known = set(known)
-    own = tuple(code for code in check.items if code in known)
-    if own:
-        return own
-    name = check.name.lower()
-    mapped = tuple(
-        dict.fromkeys(
-            rule.item_code
-            for rule in rules
-            if rule.kind in ("", kind) and rule.item_code in known and fnmatchcase(name, rule.pattern.lower())
-        )
-    )
-    if mapped:
-        return mapped
-    default = DEFAULTS.get(kind)
-    return tuple(code for code in (default(check) if default else ()) if code in known)
+    return _Mapper(kind, rules, known).items(check)
+
+
+class _Mapper:
+    """The three steps with everything that does not depend on the check prepared once (reports can hold
+    tens of thousands of checks)."""
+
+    def __init__(self, kind: str, rules: Sequence[Rule], known: Iterable[str]) -> None:
+        self.known = frozenset(known)
+        self.rules = [
+            (r.pattern.lower(), r.item_code) for r in rules if r.kind in ("", kind) and r.item_code in self.known
+        ]
+        self.default = DEFAULTS.get(kind)
+
+    def items(self, check: Check) -> tuple[str, ...]:
+        if check.items:
+            own = tuple(code for code in check.items if code in self.known)
+            if own:
+                return own
+        if self.rules:
+            name = check.name.lower()
+            mapped = tuple(dict.fromkeys(code for pattern, code in self.rules if fnmatchcase(name, pattern)))
+            if mapped:
+                return mapped
+        if self.default is None:
+            return ()
+        return tuple(code for code in self.default(check) if code in self.known)
 
 
 def map_checks(
     checks: Sequence[Check], *, kind: str, rules: Sequence[Rule], known: Iterable[str]
 ) -> dict[int, tuple[str, ...]]:
     """Check index → item codes, for the checks that map somewhere."""
-    known = set(known)
+    mapper = _Mapper(kind, rules, known)
     result = {}
     for index, check in enumerate(checks):
-        items = items_for(check, kind=kind, rules=rules, known=known)
+        items = mapper.items(check)
         if items:
             result[index] = items
     return result

@@ -10,6 +10,7 @@ from audits.models import Project
 
 MAX_RUN_FIELD = 200
 MAX_URL = 500
+MAX_UNMAPPED_NAMES = 200
 
 
 class ReportKind(models.TextChoices):
@@ -33,8 +34,13 @@ class Report(models.Model):
     file_name = models.CharField(max_length=255, blank=True)
     file_size = models.PositiveBigIntegerField()
     raw = models.BinaryField()  # gzip of the file as received
-    checks = models.JSONField(default=list)  # [{"name", "outcome", "items", "detail"}] as parsed
-    mapped = models.JSONField(default=dict)  # check index (as text) -> [item codes] at receipt
+    check_count = models.PositiveIntegerField(default=0)
+    # Only what findings need is kept parsed: the checks that map to items, each with the items it mapped to
+    # at receipt ([{"name", "outcome", "items", "detail"}]), and the names of the others (the first
+    # MAX_UNMAPPED_NAMES). The full list of checks is read again from the raw file when someone asks for it.
+    checks = models.JSONField(default=list)
+    unmapped = models.JSONField(default=list)
+    unmapped_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-reported_at", "-pk"]

@@ -9,7 +9,7 @@ A file that is not the declared kind raises ReportError with a sentence saying w
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,7 +34,7 @@ class Check:
     detail: str = ""  # the tool's own words (expression, failure message), shortened
 
     def as_json(self) -> dict[str, Any]:
-        return {**asdict(self), "items": list(self.items)}
+        return {"name": self.name, "outcome": self.outcome, "items": list(self.items), "detail": self.detail}
 
 
 @dataclass(frozen=True)
@@ -102,18 +102,21 @@ def parse_junit(data: bytes) -> Parsed:
             times.append(moment)
         suite_items = _junit_items(suite.find("properties"))
         for case in suite.findall("testcase"):
-            name = ".".join(part for part in (case.get("classname"), case.get("name")) if part) or "(unnamed)"
-            problem = case.find("failure")
-            if problem is None:
-                problem = case.find("error")
-            if problem is not None:
-                outcome, detail = FAIL, problem.get("message") or problem.text or ""
-            elif case.find("skipped") is not None:
-                outcome, detail = SKIP, ""
-            else:
-                outcome, detail = PASS, ""
-            items = tuple(dict.fromkeys((*_junit_items(case.find("properties")), *suite_items)))
-            checks.append(Check(name=name, outcome=outcome, items=items, detail=_short(detail)))
+            classname, test = case.get("classname"), case.get("name")
+            name = f"{classname}.{test}" if classname and test else (test or classname or "(unnamed)")
+            # One pass over the case's children (a report may hold tens of thousands of cases).
+            outcome, detail = PASS, ""
+            own: tuple[str, ...] = ()
+            for child in case:
+                tag = child.tag
+                if tag in ("failure", "error"):
+                    outcome, detail = FAIL, child.get("message") or child.text or ""
+                elif tag == "skipped" and outcome == PASS:
+                    outcome = SKIP
+                elif tag == "properties":
+                    own = _junit_items(child)
+            items = tuple(dict.fromkeys((*own, *suite_items))) if own and suite_items else (own or suite_items)
+            checks.append(Check(name, outcome, items, _short(detail) if detail else ""))
     return Parsed(checks=checks, reported_at=max(times) if times else None)
 
 

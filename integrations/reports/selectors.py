@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -9,9 +11,9 @@ from django.utils import timezone
 from audits.models import Project
 from evidence.sources import EvidenceFinding
 from integrations.reports import findings as findings_module
-from integrations.reports.mapping import Rule
+from integrations.reports.mapping import Rule, items_for
 from integrations.reports.models import Report, ReportKind, ReportMapping
-from integrations.reports.parsers import Check
+from integrations.reports.parsers import Check, parse
 from rubric.models import Item
 
 
@@ -33,14 +35,14 @@ def project_mappings(*, project: Project) -> QuerySet[ReportMapping]:
 
 def project_reports(*, project: Project) -> QuerySet[Report]:
     # The raw file stays in the database until someone downloads it.
-    return Report.objects.filter(project=project).defer("raw", "checks")
+    return Report.objects.filter(project=project).defer("raw", "checks", "unmapped")
 
 
 def latest_report_per_kind(*, project: Project) -> list[Report]:
     """The newest report of each kind (four queries at most: one per kind)."""
     latest = []
     for kind in ReportKind.values:
-        report = Report.objects.filter(project=project, kind=kind).defer("raw").order_by("-reported_at", "-pk").first()
+        report = Report.objects.filter(project=project, kind=kind).order_by("-reported_at", "-pk").first()
         if report is not None:
             latest.append(report)
     return latest
@@ -54,6 +56,7 @@ def report_checks(report: Report) -> list[Check]:
 
 
 def report_facts(report: Report) -> findings_module.ReportFacts:
+    checks = report_checks(report)  # the mapped ones, each with the items it mapped to at receipt
     return findings_module.ReportFacts(
         id=report.pk,
         kind=report.kind,
@@ -61,13 +64,23 @@ def report_facts(report: Report) -> findings_module.ReportFacts:
         run_url=report.run_url,
         source=report.source,
         reported_at=report.reported_at,
-        checks=report_checks(report),
-        mapped={int(index): tuple(items) for index, items in report.mapped.items()},
+        checks=checks,
+        mapped={index: check.items for index, check in enumerate(checks)},
     )
 
 
-def unmapped_names(report: Report) -> list[str]:
-    return [c["name"] for index, c in enumerate(report.checks) if str(index) not in report.mapped]
+def parsed_checks(report: Report) -> list[Check]:
+    """Every check of the report, read again from the file as received (it parsed when it arrived)."""
+    return parse(report.kind, gzip.decompress(bytes(report.raw))).checks
+
+
+def all_checks(report: Report) -> list[dict]:
+    """Every check of the report with the items each maps to now."""
+    rules, known = mapping_rules(project=report.project), item_codes()
+    return [
+        {**check.as_json(), "items": list(items_for(check, kind=report.kind, rules=rules, known=known))}
+        for check in parsed_checks(report)
+    ]
 
 
 def project_findings(*, project: Project) -> list[findings_module.ReportFinding]:

@@ -48,7 +48,10 @@ class ReportReceivedOutput(serializers.Serializer):
     created = serializers.BooleanField(help_text="False when this CI run's report was already received.")
     checks = serializers.IntegerField()
     mapped = serializers.IntegerField()
-    unmapped = serializers.ListField(child=serializers.CharField())
+    unmapped = serializers.ListField(
+        child=serializers.CharField(), help_text="Names of checks that map to no item (the first 200)."
+    )
+    unmapped_count = serializers.IntegerField()
     findings = FindingOutput(many=True)
 
 
@@ -60,8 +63,12 @@ class CheckOutput(serializers.Serializer):
 
 
 class ReportDetailOutput(ReportSummaryOutput):
-    checks = CheckOutput(many=True, source="parsed_checks")
+    check_count = serializers.IntegerField()
+    checks = CheckOutput(
+        many=True, source="parsed_checks", help_text="Every check, read from the file, with the items it maps to now."
+    )
     unmapped = serializers.ListField(child=serializers.CharField())
+    unmapped_count = serializers.IntegerField()
 
 
 class MappingInput(serializers.Serializer):

@@ -15,7 +15,14 @@ from rest_framework.exceptions import APIException
 from audits.models import Project, Role
 from audits.selectors import has_role
 from integrations.reports import mapping, selectors
-from integrations.reports.models import MAX_RUN_FIELD, MAX_URL, Report, ReportKind, ReportMapping
+from integrations.reports.models import (
+    MAX_RUN_FIELD,
+    MAX_UNMAPPED_NAMES,
+    MAX_URL,
+    Report,
+    ReportKind,
+    ReportMapping,
+)
 from integrations.reports.parsers import ReportError, parse
 
 
@@ -101,15 +108,28 @@ def report_receive(
                 reported_at=parsed.reported_at or timezone.now(),
                 received_by=actor if getattr(actor, "pk", None) else None,
                 file_size=len(data),
-                raw=gzip.compress(data, compresslevel=6),
-                checks=[check.as_json() for check in parsed.checks],
-                mapped={str(index): list(items) for index, items in mapped.items()},
+                # Level 1: several times faster than the default on large XML, and still about 10x smaller.
+                raw=gzip.compress(data, compresslevel=1),
+                check_count=len(parsed.checks),
+                checks=[{**parsed.checks[index].as_json(), "items": list(items)} for index, items in mapped.items()],
+                unmapped=_unmapped_names(parsed.checks, mapped),
+                unmapped_count=len(parsed.checks) - len(mapped),
                 **fields,
             )
     except IntegrityError:  # the same CI run posted twice at the same moment: the first one wins
         return Report.objects.get(project=project, kind=kind, run_id=run_id), False
     _prune(project, kind)
     return report, True
+
+
+def _unmapped_names(checks: list, mapped: dict[int, tuple[str, ...]]) -> list[str]:
+    names: list[str] = []
+    for index, check in enumerate(checks):
+        if index not in mapped:
+            names.append(check.name)
+            if len(names) == MAX_UNMAPPED_NAMES:
+                break
+    return names
 
 
 def _prune(project: Project, kind: str) -> None:

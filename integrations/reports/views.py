@@ -41,7 +41,7 @@ def _preview(project, rule: Rule | None) -> list[dict]:
     known = selectors.item_codes()
     rules = selectors.mapping_rules(project=project)
     for report in selectors.latest_report_per_kind(project=project):
-        for check in selectors.report_checks(report):
+        for check in selectors.parsed_checks(report):
             now = items_for(check, kind=report.kind, rules=rules, known=known)
             after = items_for(check, kind=report.kind, rules=[*rules, rule], known=known) if rule else now
             if rule is None and now:
