@@ -182,11 +182,17 @@ def syncs_dispatch_due(*, send: Send, now: datetime | None = None) -> list[int]:
 
 
 class SyncRetry(Exception):
-    """A transient failure; the task tries again later (Celery's autoretry_for)."""
+    """A transient failure; the task tries again later (Celery's autoretry_for).
 
-    def __init__(self, error: MlflowError):
-        super().__init__(error.message)
-        self.error = error
+    Built from plain texts, so it pickles: the worker sends it from the pool child to the main process.
+    """
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(kind, message)
+        self.kind, self.message = kind, message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def sync_execute(*, sync_id: int, final_attempt: bool) -> SyncRun | None:
@@ -228,7 +234,7 @@ def sync_execute(*, sync_id: int, final_attempt: bool) -> SyncRun | None:
                 error=_("Retrying after: %(e)s") % {"e": exc.message},
                 deadline=_retry_deadline(timezone.now()),
             )
-            raise SyncRetry(exc) from exc
+            raise SyncRetry(exc.kind, exc.message) from exc
         finish_failed(sync.pk, exc.kind, exc.message)
     except SecretUnreadable as exc:
         finish_failed(sync.pk, "auth", str(exc))

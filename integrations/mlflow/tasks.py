@@ -45,7 +45,7 @@ class SyncTask(Task):
         if sync_id is None:
             return
         if isinstance(exc, jobs.SyncRetry):
-            kind, message = exc.error.kind, exc.error.message
+            kind, message = exc.kind, exc.message
         elif isinstance(exc, SoftTimeLimitExceeded | TimeLimitExceeded):
             kind = jobs.TIME_LIMIT
             message = _("Stopped after {seconds} s.").format(seconds=settings.MLAUDIT_MLFLOW_SYNC_TIME_LIMIT)
