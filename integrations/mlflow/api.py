@@ -8,13 +8,15 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audits.api.exceptions import envelope
 from audits.api.schema import SLUG_PATTERN
+from audits.api.serializers import ErrorSerializer
 from audits.selectors import audit_for_user, project_for_user
 from evidence.sources import SOURCES, find
 from integrations.mlflow import selectors, services, webhooks
@@ -301,11 +303,23 @@ class FindingAcceptApi(APIView):
 
 class ProjectSyncApi(APIView):
     @extend_schema(
-        tags=TAG, request=None, responses={202: SyncAcceptedOutput}, summary="Queue a sync of every connection"
+        tags=TAG,
+        request=None,
+        responses={
+            202: SyncAcceptedOutput,
+            503: OpenApiResponse(
+                ErrorSerializer, description="The task queue is unreachable; the sync was recorded failed."
+            ),
+        },
+        summary="Queue a sync of every connection",
     )
     def post(self, request: Request, slug: str) -> Response:
         project = project_for_user(user=request.user, slug=slug)
-        syncs = services.project_sync_request(actor=request.user, project=project)
+        try:
+            syncs = services.project_sync_request(actor=request.user, project=project)
+        except services.TaskQueueUnreachable as exc:
+            body = envelope(status.HTTP_503_SERVICE_UNAVAILABLE, "task_queue_unreachable", str(exc))
+            return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         body = {"sync": syncs[0].pk, "syncs": [selectors.sync_state_json(s) for s in syncs]}
         return Response(body, status=status.HTTP_202_ACCEPTED)
 

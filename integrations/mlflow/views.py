@@ -129,6 +129,8 @@ def sync_trigger(request: HttpRequest, slug: str) -> HttpResponse:
         services.project_sync_request(actor=request.user, project=project)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    except services.TaskQueueUnreachable as exc:
+        messages.error(request, str(exc))
     else:
         messages.info(request, _("Sync queued. This page shows its progress."))
     return redirect("mlflow:sync-history", slug=project.slug)
