@@ -11,8 +11,6 @@ second, median and p95 per request type next to the bare signed-in view (the flo
 
 from __future__ import annotations
 
-from bench import load_locust  # noqa: I001 (first: locust monkey-patches the standard library for gevent)
-
 import ipaddress
 import json
 import os
@@ -23,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bench import load_locust  # before Django: importing locust monkey-patches sockets and ssl for gevent
 from bench.load_checks import Ack, MemoryGrowth, StoredAnswer, StoredChange, lost_saves
 
 SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "300"))
@@ -79,7 +78,9 @@ def lose_one_save(acks: list[Ack]) -> None:
     ack = next((ack for ack in reversed(acks) if ack.version is not None), None)
     if ack is None:
         raise SystemExit("BENCH_LOAD_INJECT=lost needs an acknowledged autosave, and the run made none.")
-    AnswerChange.objects.filter(answer__audit_id=ack.audit_id, answer__item__code=ack.item, notes_after=ack.notes).delete()
+    AnswerChange.objects.filter(
+        answer__audit_id=ack.audit_id, answer__item__code=ack.item, notes_after=ack.notes
+    ).delete()
     Answer.objects.filter(audit_id=ack.audit_id, item__code=ack.item).update(notes="(lost by BENCH_LOAD_INJECT)")
 
 
@@ -115,7 +116,12 @@ def report(run: load_locust.LoadRun, lost: list[str], memory: MemoryGrowth, log_
         "server_log_errors": len(log_errors),
         "server_log_examples": [line[:300] for line in log_errors[:3]],
         "lost": lost,
-        "memory_kb": {"start": memory.start, "end": memory.end, "worst_growth": memory.worst, "replaced": memory.replaced},
+        "memory_kb": {
+            "start": memory.start,
+            "end": memory.end,
+            "worst_growth": memory.worst,
+            "replaced": memory.replaced,
+        },
         "checks": checks,
     }
 
@@ -126,13 +132,18 @@ def print_report(result: dict[str, Any]) -> None:
         f"\n{result['users']} users, {result['measured_seconds']:.0f} s measured after {WARMUP:g} s of warm-up; "
         f"{result['cores']} cores, load average {load}."
     )
-    print(f"{'request type':<18}{'requests':>9}{'req/s':>8}{'median':>9}{'p95':>9}{'median/floor':>14}{'p95/floor':>11}")
+    print(
+        f"{'request type':<18}{'requests':>9}{'req/s':>8}{'median':>9}{'p95':>9}{'median/floor':>14}{'p95/floor':>11}"
+    )
     for name, row in result["types"].items():
         ratios = f"{row.get('median_vs_floor', 0):>13.1f}x{row.get('p95_vs_floor', 0):>10.1f}x"
-        print(f"{name:<18}{row['requests']:>9}{row['rps']:>8.1f}{row['median_ms']:>7.0f}ms{row['p95_ms']:>7.0f}ms{ratios}")
+        print(
+            f"{name:<18}{row['requests']:>9}{row['rps']:>8.1f}{row['median_ms']:>7.0f}ms{row['p95_ms']:>7.0f}ms{ratios}"
+        )
     print(f"{'all':<18}{'':>9}{result['total_rps']:>8.1f}")
     print(
-        f"\nSaves acknowledged: {result['acknowledged_saves']}; autosave conflicts (409, expected): {result['conflicts']}."
+        f"\nSaves acknowledged: {result['acknowledged_saves']}; "
+        f"autosave conflicts (409, expected): {result['conflicts']}."
     )
     failures = ", ".join(f"{kind}: {count}" for kind, count in result["failures"].items())
     print(f"Failures: {failures}; error lines in the server log: {result['server_log_errors']}.")

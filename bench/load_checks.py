@@ -63,7 +63,9 @@ def lost_saves(acks: Iterable[Ack], answers: Iterable[StoredAnswer], changes: It
     for ack in acks:
         key = (ack.audit_id, ack.item)
         if (ack.audit_id, ack.item, ack.status, ack.notes) not in written:
-            problems.append(f"audit {ack.audit_id} {ack.item}: the acknowledged save {ack.notes!r} is not in its history")
+            problems.append(
+                f"audit {ack.audit_id} {ack.item}: the acknowledged save {ack.notes!r} is not in its history"
+            )
         if ack.version is None:
             continue
         claimed[(ack.audit_id, ack.item, ack.version)].append(ack)
@@ -77,7 +79,9 @@ def lost_saves(acks: Iterable[Ack], answers: Iterable[StoredAnswer], changes: It
         if stored is None:
             problems.append(f"audit {key[0]} {key[1]}: the answer is gone")
         elif stored.version < (ack.version or 0):
-            problems.append(f"audit {key[0]} {key[1]}: version {stored.version} is older than acknowledged {ack.version}")
+            problems.append(
+                f"audit {key[0]} {key[1]}: version {stored.version} is older than acknowledged {ack.version}"
+            )
         elif stored.version == ack.version and (stored.status, stored.notes) != (ack.status, ack.notes):
             problems.append(f"audit {key[0]} {key[1]}: version {ack.version} holds another value than acknowledged")
     return problems

@@ -14,8 +14,6 @@ and the first examples of each failure.
 
 from __future__ import annotations
 
-import locust  # noqa: I001 (first: gevent's monkey patching)
-
 import itertools
 import json
 import random
@@ -27,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import gevent
+import locust  # before anything opens a socket: importing locust monkey-patches for gevent
 from locust import FastHttpUser, between
 from locust.env import Environment
 
