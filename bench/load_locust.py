@@ -87,7 +87,9 @@ class AuditUser(FastHttpUser):
         self.plan = RECORDER.plans[RECORDER.next_plan % len(RECORDER.plans)]
         RECORDER.next_plan += 1
         origin = "https://" + str(self.host).split("://", 1)[1]
-        self.read_headers = {"X-Forwarded-Proto": "https", "Cookie": self.plan.cookie}
+        # What the TLS proxy in front of gunicorn adds (production trusts one proxy: TRUSTED_PROXY_COUNT=1).
+        proxy = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "127.0.0.1"}
+        self.read_headers = {**proxy, "Cookie": self.plan.cookie}
         self.write_headers = {**self.read_headers, "X-CSRFToken": self.plan.csrf_token, "Origin": origin}
         self.audit: int | None = None
         self.versions: dict[str, int] = {}

@@ -7,6 +7,7 @@ signed-in view (bench/load_urls.py). The log goes to a file, read at the end for
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
@@ -89,6 +90,7 @@ def start_gunicorn(env_overrides: dict[str, str], log_path: Path, *, workers: in
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        preexec_fn=_die_with_parent,
     )
     server = Gunicorn(process, port, log_path)
     deadline = time.monotonic() + START_TIMEOUT
@@ -100,6 +102,11 @@ def start_gunicorn(env_overrides: dict[str, str], log_path: Path, *, workers: in
         time.sleep(0.2)
     server.stop()
     raise SystemExit(f"gunicorn did not answer /healthz within {START_TIMEOUT:g} s")
+
+
+def _die_with_parent() -> None:
+    """In gunicorn's process, before it starts: a SIGTERM when the benchmark dies, so no server outlives it."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
 
 
 def _healthy(url: str) -> bool:
