@@ -15,6 +15,7 @@ import ipaddress
 import json
 import os
 import secrets
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit
 
 from bench import load_locust  # before Django: importing locust monkey-patches sockets and ssl for gevent
 from bench.load_checks import Ack, MemoryGrowth, StoredAnswer, StoredChange, lost_saves
+from bench.portfolio import p95
 
 SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "300"))
 WARMUP = float(os.environ.get("BENCH_LOAD_WARMUP_SECONDS", "30"))
@@ -84,15 +86,29 @@ def lose_one_save(acks: list[Ack]) -> None:
     Answer.objects.filter(audit_id=ack.audit_id, item__code=ack.item).update(notes="(lost by BENCH_LOAD_INJECT)")
 
 
-def report(run: load_locust.LoadRun, lost: list[str], memory: MemoryGrowth, log_errors: list[str]) -> dict[str, Any]:
+def report(
+    run: load_locust.LoadRun,
+    lost: list[str],
+    memory: MemoryGrowth,
+    log_errors: list[str],
+    server_times: dict[str, list[float]],
+) -> dict[str, Any]:
     recorder = run.recorder
     floor = run.stats.get(FLOOR)
+    floor_server = server_times.get(FLOOR, [])
     types: dict[str, dict[str, Any]] = {}
     for name, stats in sorted(run.stats.items(), key=lambda pair: (pair[0] == FLOOR, pair[0])):
         row: dict[str, Any] = {**vars(stats), "conflicts": recorder.outcomes.get((name, "conflict"), 0)}
         if floor and floor.median_ms and floor.p95_ms:
             row["median_vs_floor"] = stats.median_ms / floor.median_ms
             row["p95_vs_floor"] = stats.p95_ms / floor.p95_ms
+        in_worker = server_times.get(name, [])
+        if in_worker:
+            row["server_median_ms"] = statistics.median(in_worker)
+            row["server_p95_ms"] = p95(in_worker)
+        if in_worker and floor_server:
+            row["server_median_vs_floor"] = row["server_median_ms"] / max(statistics.median(floor_server), 0.1)
+            row["server_p95_vs_floor"] = row["server_p95_ms"] / max(p95(floor_server), 0.1)
         types[name] = row
     failures = {kind: sum(n for (_, o), n in recorder.outcomes.items() if o == kind) for kind in load_locust.FAILURES}
     checks = {
@@ -132,14 +148,20 @@ def print_report(result: dict[str, Any]) -> None:
         f"\n{result['users']} users, {result['measured_seconds']:.0f} s measured after {WARMUP:g} s of warm-up; "
         f"{result['cores']} cores, load average {load}."
     )
+    print("Client: as the users saw it (with the wait for a free worker). In worker: the app's own time.")
+    print("med/fl, p95/fl: the median and p95 over the floor's (the bare signed-in view) under the same load.")
+    print(f"{'':<18}{'':>17}{'client, ms':>20}{'':>18}{'in worker, ms':>20}")
     print(
-        f"{'request type':<18}{'requests':>9}{'req/s':>8}{'median':>9}{'p95':>9}{'median/floor':>14}{'p95/floor':>11}"
+        f"{'request type':<18}{'requests':>9}{'req/s':>8}" + f"{'median':>8}{'p95':>8}{'med/fl':>10}{'p95/fl':>8}" * 2
     )
     for name, row in result["types"].items():
-        ratios = f"{row.get('median_vs_floor', 0):>13.1f}x{row.get('p95_vs_floor', 0):>10.1f}x"
-        print(
-            f"{name:<18}{row['requests']:>9}{row['rps']:>8.1f}{row['median_ms']:>7.0f}ms{row['p95_ms']:>7.0f}ms{ratios}"
-        )
+        cells = f"{name:<18}{row['requests']:>9}{row['rps']:>8.1f}"
+        for prefix in ("", "server_"):
+            cells += (
+                f"{row.get(prefix + 'median_ms', 0):>8.0f}{row.get(prefix + 'p95_ms', 0):>8.0f}"
+                f"{row.get(prefix + 'median_vs_floor', 0):>9.1f}x{row.get(prefix + 'p95_vs_floor', 0):>7.1f}x"
+            )
+        print(cells)
     print(f"{'all':<18}{'':>9}{result['total_rps']:>8.1f}")
     print(
         f"\nSaves acknowledged: {result['acknowledged_saves']}; "
@@ -203,11 +225,13 @@ def main() -> int:
         finally:
             server.stop()
         log_errors = server.error_lines()
+        server_times = server.server_times(f"{load_locust.REQUEST_ID_PREFIX}m.")
     acks = run.recorder.acks
     if "lost" in INJECT:
         lose_one_save(acks)
     answers, changes = stored_state({ack.audit_id for ack in acks})
-    result = report(run, lost_saves(acks, answers, changes), MemoryGrowth(run.memory_start, run.memory_end), log_errors)
+    memory = MemoryGrowth(run.memory_start, run.memory_end)
+    result = report(run, lost_saves(acks, answers, changes), memory, log_errors, server_times)
     print_report(result)
     if REPORT:
         Path(REPORT).write_text(json.dumps(result, indent=2, default=str))

@@ -35,6 +35,7 @@ STATUSES = ("not_done", "manual", "automated")
 VERSION_RE = re.compile(r'data-item="([\w-]+)" data-version="(\d+)"')
 FAILURES = ("server error", "connection error", "unexpected answer", "task exception")
 EXAMPLES_PER_KIND = 3
+REQUEST_ID_PREFIX = "bench."
 # Relative frequency of each action of a user (AuditUser's methods of these names).
 MIX = {"portfolio": 2, "trend": 2, "questionnaire": 2, "autosave": 5, "api_save": 1, "floor": 2}
 
@@ -61,6 +62,7 @@ class Recorder:
     examples: dict[str, list[str]] = field(default_factory=dict)
     serial: itertools.count[int] = field(default_factory=itertools.count)
     next_plan: int = 0
+    measuring: bool = False  # after the warm-up: marks the requests' ids, to find their server times in the log
 
     def outcome(self, kind: str, outcome: str, detail: str = "") -> None:
         self.outcomes[(kind, outcome)] += 1
@@ -163,6 +165,12 @@ class AuditUser(FastHttpUser):
         self, kind: str, method: str, path: str, *, json: Any = None, expect: tuple[int, ...] = (200,)
     ) -> tuple[int, str]:
         headers = self.read_headers if method == "GET" else self.write_headers
+        # The id is logged with the request's time in the worker (config/logging.py): bench/load.py reads it back.
+        phase = "m" if self.recorder.measuring else "w"
+        headers = {
+            **headers,
+            "X-Request-ID": f"{REQUEST_ID_PREFIX}{phase}.{kind.replace(' ', '_')}.{next(self.recorder.serial)}",
+        }
         with self.client.request(
             method, path, name=kind, headers=headers, json=json, allow_redirects=False, catch_response=True
         ) as response:
@@ -222,9 +230,11 @@ def run_load(
     gevent.sleep(warmup)
     env.stats.reset_all()  # the figures cover the measured window only; outcomes and saves cover the whole run
     memory_start = sample_memory()
+    recorder.measuring = True
     started = time.monotonic()
     gevent.sleep(seconds)
     memory_end = sample_memory()
+    recorder.measuring = False
     measured = time.monotonic() - started
     stats = {
         entry.name: TypeStats(

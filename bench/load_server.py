@@ -44,6 +44,28 @@ class Gunicorn:
     def worker_pids(self) -> list[int]:
         return sorted(child_pids(self.process.pid))
 
+    def log_records(self) -> list[dict[str, object]]:
+        records = []
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                records.append(record)
+        return records
+
+    def server_times(self, prefix: str) -> dict[str, list[float]]:
+        """Time in the worker (the app's request log line) of the requests whose id starts with `prefix`, by
+        request type: without the wait for a free worker, which the client's time includes."""
+        times: dict[str, list[float]] = {}
+        for record in self.log_records():
+            request_id = str(record.get("request_id", ""))
+            if request_id.startswith(prefix) and "duration_ms" in record:
+                kind = request_id[len(prefix) :].split(".", 1)[0].replace("_", " ")
+                times.setdefault(kind, []).append(float(record["duration_ms"]))  # type: ignore[arg-type]
+        return times
+
     def error_lines(self) -> list[str]:
         """Log lines at ERROR or above (a traceback, a worker timeout or crash), JSON or not."""
         found = []
