@@ -69,7 +69,7 @@ def proxy(running_mlflow):
 
 
 @pytest.fixture
-def earlier(manager, project, proxy):
+def earlier(manager, project, proxy, rubric):
     """What a team had before the drill: a connection, a finished sync with its findings, an answer."""
     connection = services.connection_create(
         actor=manager, project=project, tracking_uri=proxy.url, experiments=["drill"], schedule="off"
@@ -78,7 +78,8 @@ def earlier(manager, project, proxy):
     services.sync_execute(sync_id=first.pk, final_attempt=True)
     first.refresh_from_db()
     assert first.state == SyncState.SUCCEEDED, first.error
-    audit = audit_start(actor=manager, project=project)
+    # The rubric fixture reloads the built-in rubric if a transactional test before this one flushed it.
+    audit = audit_start(actor=manager, project=project, rubric=rubric)
     answer = answer_save(
         actor=manager, audit=audit, item_code="data-1", status="manual", notes="Schema reviewed.", base_version=0
     )
