@@ -51,7 +51,9 @@ def test_the_pytest_marker_writes_the_items_into_the_junit_report(tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_client_pushes_a_report_with_a_push_token_and_reports_what_mapped(live_server, manager, project, tmp_path):
+def test_the_client_pushes_a_report_with_a_push_token_and_reports_what_mapped(
+    live_server, manager, project, rubric, tmp_path
+):
     report = run_pytest_with_marker(tmp_path)
     _token, key = api_token_create(user=manager, name="ci", push_project=project)
     common = ["--url", live_server.url, "--token", key, "--project", project.slug, "--kind", "junit"]
