@@ -17,8 +17,9 @@ from contextlib import closing
 import psycopg2
 import pytest
 import requests
+from django.db import OperationalError
 
-from config.outage import DATABASE_UNREACHABLE, RETRY_AFTER_SECONDS
+from config.outage import DATABASE_UNREACHABLE, RETRY_AFTER_SECONDS, is_database_outage
 from tests.deploy.conftest import query, server_url
 from tests.deploy.test_production_smoke import _wait_for
 from tests.faults._instance import PROJECT_SLUG, SEEDED_NOTES, Instance
@@ -238,3 +239,26 @@ def test_after_the_database_comes_back_the_same_workers_serve_again(instance):
     errors = [line for line in instance.log_since(offset) if line["level"] == "ERROR"]
     assert {line["logger"] for line in errors} == {"config.outage", "mlaudit.request"}
     assert not [line for line in errors if "exception" in line], "an outage logged as a crash, with a traceback"
+
+
+def _as_django_raises(error: psycopg2.Error) -> OperationalError:
+    """The exception Django raises for a driver error (django.db.utils.DatabaseErrorWrapper chains it)."""
+    wrapped = OperationalError(*error.args)
+    wrapped.__cause__ = error
+    return wrapped
+
+
+def test_a_refused_connection_is_an_outage_but_a_cancelled_query_is_not(instance):
+    instance.postgres.cut()
+    try:
+        with pytest.raises(psycopg2.OperationalError) as refused:
+            psycopg2.connect(host="127.0.0.1", port=instance.postgres.port, user="postgres", dbname=instance.database)
+    finally:
+        instance.postgres.restore()
+    assert is_database_outage(_as_django_raises(refused.value))
+    # A statement the server gave up on (like a deadlock) is mlaudit's problem, not an outage: it stays a 500.
+    with closing(psycopg2.connect(server_url(instance.database))) as connection, connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 1")
+        with pytest.raises(psycopg2.errors.QueryCanceled) as cancelled:
+            cursor.execute("SELECT pg_sleep(1)")
+    assert not is_database_outage(_as_django_raises(cancelled.value))
