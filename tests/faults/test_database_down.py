@@ -177,19 +177,32 @@ def test_saves_racing_a_database_cut_are_acknowledged_only_once_stored(instance)
         if code not in {"data-1", "data-2", "data-3", "data-8", "data-9", "model-1"}
     ][:18]
     run = secrets.token_hex(3)
+    questionnaire = f"/audits/{instance.draft_audit}/"
+    cookies, headers = csrf_for(instance, questionnaire)
 
-    def save(code: str) -> tuple[str, str, int]:
+    def save(index: int, code: str) -> tuple[str, str, int]:
+        """Alternately through the API and as the questionnaire page saves."""
         notes = f"burst {run} {code}"
-        response = instance.api(
-            "PATCH",
-            f"/audits/{instance.draft_audit}/answers/",
-            json=[{"item": code, "status": "manual", "notes": notes}],
-        )
+        if index % 2:
+            response = instance.request(
+                "POST",
+                f"{questionnaire}answers/{code}/",
+                json={"status": "manual", "notes": notes, "base_version": None},
+                cookies=cookies,
+                headers={**headers, "Accept": "application/json"},
+            )
+        else:
+            response = instance.api(
+                "PATCH",
+                f"/audits/{instance.draft_audit}/answers/",
+                json=[{"item": code, "status": "manual", "notes": notes}],
+            )
         return code, notes, response.status_code
 
     outcomes = []
     with ThreadPoolExecutor(4) as pool:
-        for done, future in enumerate(as_completed([pool.submit(save, code) for code in codes]), start=1):
+        futures = [pool.submit(save, index, code) for index, code in enumerate(codes)]
+        for done, future in enumerate(as_completed(futures), start=1):
             outcomes.append(future.result())
             if done == 4:
                 instance.postgres.cut()
