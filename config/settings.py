@@ -321,6 +321,8 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 # Throttle counters must be shared by every web worker: in Redis when REDIS_URL is set, else per process.
+# After Redis failed, each process counts on its own for this many seconds before trying Redis again.
+MLAUDIT_API_THROTTLE_CACHE_RETRY = env.float("MLAUDIT_API_THROTTLE_CACHE_RETRY", default=60.0)
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     # Short timeouts: while Redis is unreachable the API counts per process (audits/api/throttling.py).

@@ -20,3 +20,5 @@ urlpatterns = [
 
 # API paths that match no route answer in the API's JSON error envelope; pages keep the HTML 404.
 handler404 = "audits.api.exceptions.page_not_found"
+# A database outage is a 503 with a sentence (config/outage.py); any other failure keeps Django's 500 page.
+handler500 = "config.outage.server_error"

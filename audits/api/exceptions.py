@@ -23,6 +23,13 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from audits.services import AnswerConflict, AuditLocked, BulkAnswerError
+from config.outage import (
+    DATABASE_UNREACHABLE,
+    RETRY_AFTER_SECONDS,
+    database_unreachable_message,
+    is_database_outage,
+    log_database_outage,
+)
 
 NON_FIELD_KEY = "non_field_errors"
 logger = logging.getLogger("mlaudit.api")
@@ -80,6 +87,15 @@ def _django_validation_detail(exc: DjangoValidationError) -> Any:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if is_database_outage(exc):
+        log_database_outage(exc)
+        outage = Response(
+            envelope(503, DATABASE_UNREACHABLE, database_unreachable_message()),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+        outage._has_been_logged = True  # type: ignore[attr-defined]  # once is enough (django.request)
+        return outage
     if isinstance(exc, BulkAnswerError):
         return _bulk_response({str(index): errors for index, errors in sorted(exc.errors.items())})
     if isinstance(exc, AnswerConflict):

@@ -5,7 +5,8 @@ settings overrides apply. Counters live in the "api-throttle" cache (Redis when 
 web worker shares them), or in the default cache when that alias is not configured.
 
 When that cache cannot be reached the API keeps answering: each process counts in its own memory for
-SHARED_CACHE_REST seconds (one warning in the log per such period), then tries the shared cache again.
+MLAUDIT_API_THROTTLE_CACHE_RETRY seconds (one warning in the log per such period), then tries the shared
+cache again.
 Anonymous clients are told apart by config.proxy.client_ip, the same rule as sign-in lockouts.
 """
 
@@ -34,7 +35,6 @@ if TYPE_CHECKING:  # rest_framework.views imports this module through the settin
 THROTTLE_CACHE_ALIAS = "api-throttle"
 
 
-SHARED_CACHE_REST = 60.0  # seconds counted per process after the shared cache failed, before trying it again
 CACHE_ERRORS = (redis.RedisError, OSError)
 
 log = logging.getLogger(__name__)
@@ -47,9 +47,14 @@ def throttle_cache() -> BaseCache:
     return caches[THROTTLE_CACHE_ALIAS if THROTTLE_CACHE_ALIAS in settings.CACHES else "default"]
 
 
+def _shared_cache_rest() -> float:
+    """Seconds counted per process after the shared cache failed, before trying it again."""
+    return float(settings.MLAUDIT_API_THROTTLE_CACHE_RETRY)
+
+
 def _shared_cache_resting() -> bool:
     failed_at = _shared_cache_failed_at
-    return failed_at is not None and time.monotonic() - failed_at < SHARED_CACHE_REST
+    return failed_at is not None and time.monotonic() - failed_at < _shared_cache_rest()
 
 
 def _shared_cache_failed(error: Exception) -> None:
@@ -62,7 +67,7 @@ def _shared_cache_failed(error: Exception) -> None:
         "API rate limits: the shared throttle cache is unreachable (%s: %s); counting per process for %.0f s",
         type(error).__name__,
         error,
-        SHARED_CACHE_REST,
+        _shared_cache_rest(),
     )
 
 
