@@ -1,0 +1,98 @@
+"""The app's URLs plus bare views for the questionnaire benchmark's "stack floor".
+
+Each bare view runs, with a plain cursor, the queries the questionnaire page (or an answer save) runs,
+and returns the rows as JSON through the same middleware (sign-in, sessions, security headers): what the
+request would cost with no ORM, no templates and no scoring. Mounted only in the benchmark process.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.db import connection, transaction
+from django.http import HttpRequest, JsonResponse
+from django.urls import path
+from django.utils import timezone
+
+from config.urls import urlpatterns as app_urlpatterns
+
+# The page: the audit if the user may see it, the user's role, the answers, the history count per item
+# and whether the project has an MLflow connection (each a query of the page, in the same order).
+AUDIT_SQL = """
+SELECT a.id, a.status, a.rubric_id, r.content_hash, r.title, p.name, p.slug, t.slug, a.created_at,
+       a.submitted_at, cu.username, su.username
+FROM audits_audit a
+JOIN audits_project p ON p.id = a.project_id
+JOIN audits_team t ON t.id = p.team_id
+JOIN rubric_rubric r ON r.id = a.rubric_id
+LEFT JOIN auth_user cu ON cu.id = a.created_by_id
+LEFT JOIN auth_user su ON su.id = a.submitted_by_id
+WHERE a.id = %s AND p.team_id IN (SELECT team_id FROM audits_membership WHERE user_id = %s)
+"""
+ROLE_SQL = "SELECT role FROM audits_membership WHERE team_id = (SELECT id FROM audits_team WHERE slug = %s) AND user_id = %s"
+ANSWERS_SQL = """
+SELECT ans.id, ans.item_id, ans.status, ans.notes, ans.evidence, ans.carried_over, ans.version, ans.answered_at,
+       u.username
+FROM audits_answer ans LEFT JOIN auth_user u ON u.id = ans.answered_by_id WHERE ans.audit_id = %s
+"""
+HISTORY_COUNTS_SQL = """
+SELECT ans.item_id, count(*) FROM audits_answerchange c JOIN audits_answer ans ON ans.id = c.answer_id
+WHERE ans.audit_id = %s GROUP BY ans.item_id
+"""
+MLFLOW_SQL = "SELECT 1 FROM mlflow_evidence_mlflowconnection WHERE project_id = (SELECT project_id FROM audits_audit WHERE id = %s) LIMIT 1"
+
+
+def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def questionnaire_floor(request: HttpRequest, audit_id: int) -> JsonResponse:
+    audit = _rows(AUDIT_SQL, [audit_id, request.user.pk])
+    role = _rows(ROLE_SQL, [audit[0][7], request.user.pk])
+    answers = _rows(ANSWERS_SQL, [audit_id])
+    counts = _rows(HISTORY_COUNTS_SQL, [audit_id])
+    mlflow = _rows(MLFLOW_SQL, [audit_id])
+    payload = {"audit": audit, "role": role, "answers": answers, "counts": counts, "mlflow": mlflow}
+    return JsonResponse(json.loads(json.dumps(payload, default=str)))
+
+
+def save_floor(request: HttpRequest, audit_id: int, item_id: int) -> JsonResponse:
+    """One answer save as raw SQL: read and check access, lock the audit and its answers, record the
+    change, update the answer and the audit, and return the statuses the score is computed from."""
+    body = json.loads(request.body)
+    audit = _rows(AUDIT_SQL, [audit_id, request.user.pk])
+    role = _rows(ROLE_SQL, [audit[0][7], request.user.pk])
+    now = timezone.now()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT status FROM audits_audit WHERE id = %s FOR UPDATE", [audit_id])
+        cursor.execute(
+            "SELECT id, item_id, status, notes, evidence, version FROM audits_answer WHERE audit_id = %s "
+            "ORDER BY id FOR UPDATE",
+            [audit_id],
+        )
+        answers = {row[1]: row for row in cursor.fetchall()}
+        answer = answers[item_id]
+        cursor.execute(
+            "INSERT INTO audits_answerchange (answer_id, changed_by_id, changed_at, status_before, status_after, "
+            "notes_before, notes_after, evidence_before, evidence_after) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [answer[0], request.user.pk, now, answer[2], body["status"], answer[3], "", json.dumps(answer[4]), "[]"],
+        )
+        cursor.execute(
+            "UPDATE audits_answer SET status = %s, notes = %s, evidence = %s, carried_over = false, "
+            "answered_by_id = %s, answered_at = %s, version = version + 1 WHERE id = %s",
+            [body["status"], "", "[]", request.user.pk, now, answer[0]],
+        )
+        cursor.execute("UPDATE audits_audit SET updated_at = %s WHERE id = %s", [now, audit_id])
+    statuses = {key: row[2] for key, row in answers.items()}
+    statuses[item_id] = body["status"]
+    return JsonResponse({"role": role[0][0], "statuses": statuses, "version": answer[5] + 1})
+
+
+urlpatterns = [
+    path("__bench__/questionnaire/<int:audit_id>/", questionnaire_floor),
+    path("__bench__/questionnaire/<int:audit_id>/save/<int:item_id>/", save_floor),
+    *app_urlpatterns,
+]
