@@ -340,6 +340,42 @@ def item_changes(*, audit: Audit, item_code: str) -> QuerySet[AnswerChange]:
     return audit_changes(audit=audit).filter(answer__item__code=item_code)
 
 
+def questionnaire_answers(*, audit: Audit) -> dict[int, Answer]:
+    """The audit's answers by item id, with who saved them, in one query. Without Answer's default
+    ordering, which would join the rubric's items and sections only to sort rows the page re-orders."""
+    return {a.item_id: a for a in audit.answers.select_related("answered_by").order_by()}
+
+
+@dataclass(frozen=True)
+class ItemHistory:
+    changes: int  # recorded changes of the item's answer
+    mine: bool  # the user made at least one of them
+
+
+def history_summary(*, audit: Audit, user: Any) -> dict[int, ItemHistory]:
+    """Per item id: how many changes its answer has and whether the user made one, in one query whatever
+    the length of the history (the changes themselves are read when an item's history is opened)."""
+    rows = (
+        AnswerChange.objects.filter(answer__audit=audit)
+        .order_by()
+        .values_list("answer__item_id")
+        .annotate(n=Count("pk"), mine=Count("pk", filter=Q(changed_by_id=getattr(user, "pk", None))))
+    )
+    return {item_id: ItemHistory(changes=n, mine=mine > 0) for item_id, n, mine in rows}
+
+
+def draft_scores(*, audits: list[Audit]) -> dict[int, ScoreResult]:
+    """The current score of each draft among `audits`, from its answers, in one query for all of them."""
+    drafts = {audit.pk: audit for audit in audits if not audit.is_submitted}
+    statuses: dict[int, dict[str, str]] = {pk: {} for pk in drafts}
+    if drafts:
+        for audit_id, code, status in (
+            Answer.objects.filter(audit_id__in=drafts).order_by().values_list("audit_id", "item__code", "status")
+        ):
+            statuses[audit_id][code] = status
+    return {pk: score_answers(rubric_spec(drafts[pk].rubric), found) for pk, found in statuses.items()}
+
+
 # REST API ----------------------------------------------------------------------
 
 

@@ -231,6 +231,16 @@ def _check_draft(audit: Audit) -> None:
         raise AuditLocked(_("This audit is submitted and can no longer change; start a new audit instead."))
 
 
+@dataclass(frozen=True)
+class SavedAnswer:
+    """What one save leaves behind: the answer, every answer's status by item code (enough to score the
+    audit without reading it again) and whether the save recorded a change in the history."""
+
+    answer: Answer
+    statuses: dict[str, str]
+    changed: bool
+
+
 def answer_save(
     *,
     actor: Any,
@@ -243,26 +253,59 @@ def answer_save(
 ) -> Answer:
     """Save one answer. `base_version` is the version the caller last saw (0: no answer yet);
     a save based on an older version raises AnswerConflict instead of overwriting."""
+    return answer_save_detailed(
+        actor=actor,
+        audit=audit,
+        item_code=item_code,
+        status=status,
+        notes=notes,
+        evidence=evidence,
+        base_version=base_version,
+    ).answer
+
+
+def answer_save_detailed(
+    *,
+    actor: Any,
+    audit: Audit,
+    item_code: str,
+    status: str,
+    notes: str = "",
+    evidence: Any = None,
+    base_version: int | None = None,
+) -> SavedAnswer:
+    """answer_save, also returning the audit's statuses after the save, read from the rows it locks anyway."""
     _require(actor, audit.project.team, Role.EDITOR)
     _check_draft(audit)
     status = validate_status(status)
     links = validate_evidence(evidence)
     reject_nul(notes, "notes")
-    item = Item.objects.filter(rubric_id=audit.rubric_id, code=item_code).first()
-    if item is None:
-        raise ValidationError({"item": [_("Unknown item “%(code)s” for this rubric.") % {"code": item_code}]})
     try:
         with transaction.atomic():
-            locked = Audit.objects.select_for_update().get(pk=audit.pk)
+            locked = Audit.objects.select_for_update().only("status").get(pk=audit.pk)
             _check_draft(locked)
-            answer = _lock_answers(audit).filter(item=item).first()
+            # Every answer of the audit: the audit row is locked already, so locking its answers too costs
+            # no concurrency, and their statuses score the audit without another query.
+            answers = {a.item.code: a for a in _lock_answers(audit).select_related("item")}
+            answer = answers.get(item_code)
+            item = answer.item if answer else _item(audit, item_code)
             current_version = answer.version if answer else 0
             if base_version is not None and base_version != current_version and answer is not None:
                 raise AnswerConflict(current=answer)
-            return _apply_answer(actor, audit, item, answer, status, notes or "", links)
+            saved, changed = _apply_answer(actor, audit, item, answer, status, notes or "", links)
     except IntegrityError:
         # A concurrent first save of the same item won the race.
-        raise AnswerConflict(current=Answer.objects.get(audit=audit, item=item)) from None
+        raise AnswerConflict(current=Answer.objects.get(audit=audit, item__code=item_code)) from None
+    statuses = {code: a.status for code, a in answers.items()}
+    statuses[item_code] = saved.status
+    return SavedAnswer(answer=saved, statuses=statuses, changed=changed)
+
+
+def _item(audit: Audit, item_code: str) -> Item:
+    item = Item.objects.filter(rubric_id=audit.rubric_id, code=item_code).first()
+    if item is None:
+        raise ValidationError({"item": [_("Unknown item “%(code)s” for this rubric.") % {"code": item_code}]})
+    return item
 
 
 def _lock_answers(audit: Audit) -> QuerySet[Answer]:
@@ -274,7 +317,8 @@ def _lock_answers(audit: Audit) -> QuerySet[Answer]:
 
 def _apply_answer(
     actor: Any, audit: Audit, item: Item, answer: Answer | None, status: str, notes: str, links: list[str]
-) -> Answer:
+) -> tuple[Answer, bool]:
+    """Write the answer; the flag says whether a change was recorded in its history."""
     now = timezone.now()
     if answer is None:
         answer = Answer.objects.create(
@@ -290,10 +334,10 @@ def _apply_answer(
             answer=answer, changed_by=actor, status_after=status, notes_after=notes, evidence_after=links
         )
         Audit.objects.filter(pk=audit.pk).update(updated_at=now)
-        return answer
+        return answer, True
     unchanged = answer.status == status and answer.notes == notes and answer.evidence == links
     if unchanged and not answer.carried_over:
-        return answer
+        return answer, False
     if not unchanged:
         AnswerChange.objects.create(
             answer=answer,
@@ -309,9 +353,11 @@ def _apply_answer(
     answer.carried_over = False
     answer.answered_by, answer.answered_at = actor, now
     answer.version += 1
-    answer.save()
+    answer.save(
+        update_fields=["status", "notes", "evidence", "carried_over", "answered_by", "answered_at", "version"]
+    )
     Audit.objects.filter(pk=audit.pk).update(updated_at=now)
-    return answer
+    return answer, not unchanged
 
 
 @dataclass
@@ -354,7 +400,7 @@ def answers_bulk_upsert(*, actor: Any, audit: Audit, entries: list[dict[str, Any
         _check_draft(locked)
         existing = {a.item_id: a for a in _lock_answers(audit)}
         return [
-            _apply_answer(actor, audit, items[code], existing.get(items[code].pk), status, notes, links)
+            _apply_answer(actor, audit, items[code], existing.get(items[code].pk), status, notes, links)[0]
             for code, (status, notes, links) in cleaned.items()
         ]
 
