@@ -62,15 +62,35 @@ def project_for_user(*, user: Any, slug: str) -> Project:
 
 
 def audit_for_user(*, user: Any, audit_id: int) -> Audit:
-    projects = visible_projects(user=user)
+    """The audit if the user may see it (else 404), with the user's role in its team read in the same
+    query: the questionnaire and its saves need both, and `audit_role` then answers without a query."""
+    staff = _is_staff(user)
+    if not staff and not getattr(user, "is_authenticated", False):
+        raise Http404("No such audit.")
+    role = Membership.objects.filter(team_id=OuterRef("project__team_id"), user_id=user.pk).values("role")[:1]
     audit = (
         Audit.objects.select_related("project__team", "rubric", "created_by", "submitted_by")
-        .filter(pk=audit_id, project__in=projects)
+        .annotate(member_role=Subquery(role))
+        .filter(pk=audit_id)
         .first()
     )
-    if audit is None:
+    if audit is None or not (staff or audit.member_role):  # type: ignore[attr-defined]
         raise Http404("No such audit.")
+    audit.role_read_for = (user.pk, Role.MANAGER if staff else audit.member_role)  # type: ignore[attr-defined]
     return audit
+
+
+def audit_role(*, user: Any, audit: Audit) -> str | None:
+    """The user's role in the audit's team; read with the audit by audit_for_user, else looked up."""
+    read = getattr(audit, "role_read_for", None)
+    if read is not None and read[0] == getattr(user, "pk", None):
+        return read[1]  # type: ignore[no-any-return]
+    return team_role(user=user, team=audit.project.team)
+
+
+def has_audit_role(*, user: Any, audit: Audit, at_least: str) -> bool:
+    role = audit_role(user=user, audit=audit)
+    return role is not None and ROLE_RANK[Role(role)] >= ROLE_RANK[Role(at_least)]
 
 
 def with_latest_scores(projects: QuerySet[Project]) -> QuerySet[Project]:

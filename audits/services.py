@@ -15,7 +15,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from audits.models import Answer, AnswerChange, Audit, AuditStatus, Membership, Project, Role, Team
-from audits.selectors import audit_score, has_role, latest_submitted_audit
+from audits.selectors import audit_score, has_audit_role, has_role, latest_submitted_audit
 from audits.validators import contains_nul, nul_message, reject_nul
 from rubric.models import AnswerStatus, Item, Rubric
 from rubric.selectors import default_rubric
@@ -226,9 +226,13 @@ def _carry_over_answers(source: Audit, target: Audit) -> None:
     )
 
 
+def _locked() -> AuditLocked:
+    return AuditLocked(_("This audit is submitted and can no longer change; start a new audit instead."))
+
+
 def _check_draft(audit: Audit) -> None:
     if audit.status != AuditStatus.DRAFT:
-        raise AuditLocked(_("This audit is submitted and can no longer change; start a new audit instead."))
+        raise _locked()
 
 
 @dataclass(frozen=True)
@@ -275,15 +279,18 @@ def answer_save_detailed(
     base_version: int | None = None,
 ) -> SavedAnswer:
     """answer_save, also returning the audit's statuses after the save, read from the rows it locks anyway."""
-    _require(actor, audit.project.team, Role.EDITOR)
+    if not has_audit_role(user=actor, audit=audit, at_least=Role.EDITOR):
+        raise PermissionDenied(_("Your role in this team does not allow this."))
     _check_draft(audit)
     status = validate_status(status)
     links = validate_evidence(evidence)
     reject_nul(notes, "notes")
     try:
         with transaction.atomic():
-            locked = Audit.objects.select_for_update().only("status").get(pk=audit.pk)
-            _check_draft(locked)
+            # Touching the draft locks its row (saves of one audit take turns) and says whether it is
+            # still a draft, in one statement.
+            if not Audit.objects.filter(pk=audit.pk, status=AuditStatus.DRAFT).update(updated_at=timezone.now()):
+                raise _locked()
             # Every answer of the audit: the audit row is locked already, so locking its answers too costs
             # no concurrency, and their statuses score the audit without another query.
             answers = {a.item.code: a for a in _lock_answers(audit).select_related("item")}
@@ -292,7 +299,7 @@ def answer_save_detailed(
             current_version = answer.version if answer else 0
             if base_version is not None and base_version != current_version and answer is not None:
                 raise AnswerConflict(current=answer)
-            saved, changed = _apply_answer(actor, audit, item, answer, status, notes or "", links)
+            saved, changed = _apply_answer(actor, audit, item, answer, status, notes or "", links, touch_audit=False)
     except IntegrityError:
         # A concurrent first save of the same item won the race.
         raise AnswerConflict(current=Answer.objects.get(audit=audit, item__code=item_code)) from None
@@ -316,7 +323,14 @@ def _lock_answers(audit: Audit) -> QuerySet[Answer]:
 
 
 def _apply_answer(
-    actor: Any, audit: Audit, item: Item, answer: Answer | None, status: str, notes: str, links: list[str]
+    actor: Any,
+    audit: Audit,
+    item: Item,
+    answer: Answer | None,
+    status: str,
+    notes: str,
+    links: list[str],
+    touch_audit: bool = True,
 ) -> tuple[Answer, bool]:
     """Write the answer; the flag says whether a change was recorded in its history."""
     now = timezone.now()
@@ -333,7 +347,8 @@ def _apply_answer(
         AnswerChange.objects.create(
             answer=answer, changed_by=actor, status_after=status, notes_after=notes, evidence_after=links
         )
-        Audit.objects.filter(pk=audit.pk).update(updated_at=now)
+        if touch_audit:
+            Audit.objects.filter(pk=audit.pk).update(updated_at=now)
         return answer, True
     unchanged = answer.status == status and answer.notes == notes and answer.evidence == links
     if unchanged and not answer.carried_over:
@@ -356,7 +371,8 @@ def _apply_answer(
     answer.save(
         update_fields=["status", "notes", "evidence", "carried_over", "answered_by", "answered_at", "version"]
     )
-    Audit.objects.filter(pk=audit.pk).update(updated_at=now)
+    if touch_audit:
+        Audit.objects.filter(pk=audit.pk).update(updated_at=now)
     return answer, not unchanged
 
 

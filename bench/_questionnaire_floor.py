@@ -17,20 +17,20 @@ from django.utils import timezone
 
 from config.urls import urlpatterns as app_urlpatterns
 
-# The page: the audit if the user may see it, the user's role, the answers, the history count per item
-# and whether the project has an MLflow connection (each a query of the page, in the same order).
+# The page: the audit with the user's role in its team (none: not visible), the answers, the history count
+# per item and whether the project has an MLflow connection (each a query of the page, in the same order).
 AUDIT_SQL = """
-SELECT a.id, a.status, a.rubric_id, r.content_hash, r.title, p.name, p.slug, t.slug, a.created_at,
-       a.submitted_at, cu.username, su.username
+SELECT a.id, a.status, a.rubric_id, r.content_hash, r.title, r.translations, p.name, p.slug, t.slug, a.created_at,
+       a.submitted_at, cu.username, su.username,
+       (SELECT role FROM audits_membership m WHERE m.team_id = p.team_id AND m.user_id = %s LIMIT 1)
 FROM audits_audit a
 JOIN audits_project p ON p.id = a.project_id
 JOIN audits_team t ON t.id = p.team_id
 JOIN rubric_rubric r ON r.id = a.rubric_id
 LEFT JOIN auth_user cu ON cu.id = a.created_by_id
 LEFT JOIN auth_user su ON su.id = a.submitted_by_id
-WHERE a.id = %s AND p.team_id IN (SELECT team_id FROM audits_membership WHERE user_id = %s)
+WHERE a.id = %s
 """
-ROLE_SQL = "SELECT role FROM audits_membership WHERE team_id = (SELECT id FROM audits_team WHERE slug = %s) AND user_id = %s"
 ANSWERS_SQL = """
 SELECT ans.id, ans.item_id, ans.status, ans.notes, ans.evidence, ans.carried_over, ans.version, ans.answered_at,
        u.username
@@ -50,24 +50,24 @@ def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
 
 
 def questionnaire_floor(request: HttpRequest, audit_id: int) -> JsonResponse:
-    audit = _rows(AUDIT_SQL, [audit_id, request.user.pk])
-    role = _rows(ROLE_SQL, [audit[0][7], request.user.pk])
+    audit = _rows(AUDIT_SQL, [request.user.pk, audit_id])
     answers = _rows(ANSWERS_SQL, [audit_id])
     counts = _rows(HISTORY_COUNTS_SQL, [audit_id])
     mlflow = _rows(MLFLOW_SQL, [audit_id])
-    payload = {"audit": audit, "role": role, "answers": answers, "counts": counts, "mlflow": mlflow}
+    payload = {"audit": audit, "answers": answers, "counts": counts, "mlflow": mlflow}
     return JsonResponse(json.loads(json.dumps(payload, default=str)))
 
 
 def save_floor(request: HttpRequest, audit_id: int, item_id: int) -> JsonResponse:
-    """One answer save as raw SQL: read and check access, lock the audit and its answers, record the
-    change, update the answer and the audit, and return the statuses the score is computed from."""
+    """One answer save as raw SQL: read the audit and the user's role, lock the draft by touching it, lock
+    its answers, record the change, update the answer, and return the statuses the score is computed from."""
     body = json.loads(request.body)
-    audit = _rows(AUDIT_SQL, [audit_id, request.user.pk])
-    role = _rows(ROLE_SQL, [audit[0][7], request.user.pk])
+    audit = _rows(AUDIT_SQL, [request.user.pk, audit_id])
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT status FROM audits_audit WHERE id = %s FOR UPDATE", [audit_id])
+        cursor.execute(
+            "UPDATE audits_audit SET updated_at = %s WHERE id = %s AND status = 'draft'", [now, audit_id]
+        )
         cursor.execute(
             "SELECT id, item_id, status, notes, evidence, version FROM audits_answer WHERE audit_id = %s "
             "ORDER BY id FOR UPDATE",
@@ -85,10 +85,9 @@ def save_floor(request: HttpRequest, audit_id: int, item_id: int) -> JsonRespons
             "answered_by_id = %s, answered_at = %s, version = version + 1 WHERE id = %s",
             [body["status"], "", "[]", request.user.pk, now, answer[0]],
         )
-        cursor.execute("UPDATE audits_audit SET updated_at = %s WHERE id = %s", [now, audit_id])
     statuses = {key: row[2] for key, row in answers.items()}
     statuses[item_id] = body["status"]
-    return JsonResponse({"role": role[0][0], "statuses": statuses, "version": answer[5] + 1})
+    return JsonResponse({"role": audit[0][-1], "statuses": statuses, "version": answer[5] + 1})
 
 
 urlpatterns = [

@@ -20,6 +20,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.formats import date_format, number_format
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -39,12 +41,24 @@ FILTERS = ("unanswered", "carried", "mine")
 COLLAPSE_ANSWERED = "answered"  # ?collapse=answered folds every answered item to its heading
 
 
-@dataclass
-class Choice:
-    value: str
-    label: str
-    points: str  # "Points: 0.5", in the active language
-    checked: bool = False
+# One answer choice of an item. The item loop is the page's hot path and these are most of its markup
+# (three choices per item), so they are filled in here from texts escaped once per page.
+CHOICE_HTML = (
+    '<div class="choice"><input type="radio" name="status" value="{value}" id="status-{code}-{value}"{checked}>'
+    '<label for="status-{code}-{value}">{label}<span class="points">{points}</span></label></div>'
+)
+
+
+def _choices_html(code: str, checked: str, statuses: list[tuple[str, str, str]]) -> SafeString:
+    code = escape(code)
+    return mark_safe(  # noqa: S308  # every value is escaped: the code here, labels and points once per page
+        "".join(
+            CHOICE_HTML.format(
+                value=value, code=code, checked=" checked" if value == checked else "", label=label, points=points
+            )
+            for value, label, points in statuses
+        )
+    )
 
 
 @dataclass
@@ -54,7 +68,7 @@ class ItemRow:
     title: str
     guidance: str
     answer: Answer | None
-    choices: list[Choice]
+    choices: SafeString
     save_url: str
     history_url: str
     history_count: int = 0
@@ -119,7 +133,7 @@ def saved_by(answer: Answer) -> str:
 
 
 def _role_rank(user: Any, audit: Audit) -> int:
-    role = selectors.team_role(user=user, team=audit.project.team)
+    role = selectors.audit_role(user=user, audit=audit)
     return ROLE_RANK[Role(role)] if role else -1
 
 
@@ -164,7 +178,11 @@ def questionnaire_page(
 
     points_label = _("Points: %(points)s")
     statuses = [
-        (value, str(STATUS_LABELS[AnswerStatus(value)]), points_label % {"points": _number(spec.points[value])})
+        (
+            escape(value),
+            escape(STATUS_LABELS[AnswerStatus(value)]),
+            escape(points_label % {"points": _number(spec.points[value])}),
+        )
         for value in AnswerStatus.values
     ]
     save_url, history_url = _url_pattern("audits:answer-save", audit), _url_pattern("audits:item-history", audit)
@@ -179,7 +197,7 @@ def questionnaire_page(
             title=item.localized("title"),
             guidance=item.localized("guidance"),
             answer=answer,
-            choices=[],
+            choices=SafeString(),
             save_url=save_url.format(code),
             history_url=history_url.format(code),
             history_count=summary.changes if summary else 0,
@@ -191,7 +209,7 @@ def questionnaire_page(
         for key, value in overrides.get(code, {}).items():
             setattr(row, key, value)
         row.status_label = str(STATUS_LABELS.get(row.status, "")) if row.status else ""  # type: ignore[call-overload]
-        row.choices = [Choice(value, label, points, value == row.status) for value, label, points in statuses]
+        row.choices = _choices_html(code, row.status, statuses)
         row.hidden = bool(show) and not _matches(row, show)
         row.folded = collapse and answer is not None and not row.errors and row.conflict is None
         rows_by_section.setdefault(item.section_id, []).append(row)
