@@ -1,7 +1,10 @@
 // The questionnaire's live saving. Each item saves itself as JSON as soon as it changes; the score
 // shown comes from the server's answer (it is never computed here). Typed text stays in the
 // fields and in localStorage until the server has it, so a failed save or a closed tab loses nothing.
-// Without this script every item is a plain form that posts and redirects back.
+// Also, for every reader: an item's history is loaded when it is opened, and the filters and the
+// "collapse answered items" switch apply without a reload.
+// Without this script every item is a plain form that posts and redirects back, each history links
+// to the history page, and the filters are links with a query string the server applies.
 (function () {
   "use strict";
 
@@ -61,8 +64,16 @@
     });
     Object.keys(score.sections).forEach(function (key) {
       var section = score.sections[key];
+      var weakest = (score.weakest || []).indexOf(key) >= 0;
       document.querySelectorAll('[data-section-sum="' + key + '"]').forEach(function (el) {
         el.textContent = section.score + " / " + section.max;
+      });
+      document.querySelectorAll('[data-section-progress="' + key + '"]').forEach(function (el) {
+        el.textContent = section.answered + "/" + section.total;
+      });
+      document.querySelectorAll('[data-section-nav="' + key + '"], [data-section="' + key + '"]').forEach(function (el) {
+        el.classList.toggle("is-weakest", weakest);
+        el.querySelectorAll("[data-weakest-tag]").forEach(function (tag) { tag.hidden = !weakest; });
       });
     });
     document.querySelectorAll("[data-unanswered]").forEach(function (el) { el.textContent = score.unanswered; });
@@ -87,7 +98,7 @@
     this.retryDelay = 0;
     this.stateEl = article.querySelector("[data-save-state]");
     this.errorsEl = article.querySelector("[data-errors]");
-    this.conflictEl = article.querySelector("[data-conflict]");
+    this.conflictEl = article.querySelector("[data-conflict]");  // rendered by the server, or made on demand
     this.bind();
     this.restoreLocal();
   }
@@ -159,13 +170,27 @@
         self.schedule(0);
       }
     });
-    var takeTheirs = this.article.querySelector("[data-take-theirs]");
-    if (takeTheirs) {
-      takeTheirs.addEventListener("click", function (event) {
-        event.preventDefault();
-        self.takeTheirs();
-      });
+    if (this.conflictEl) this.bindConflict();
+  };
+
+  ItemSaver.prototype.bindConflict = function () {
+    var self = this;
+    this.conflictEl.querySelector("[data-take-theirs]").addEventListener("click", function (event) {
+      event.preventDefault();
+      self.takeTheirs();
+    });
+  };
+
+  ItemSaver.prototype.conflictBox = function () {
+    // One empty box per page, in a <template>; an item gets its own copy on its first conflict.
+    if (!this.conflictEl) {
+      var template = document.getElementById("conflict-template");
+      this.conflictEl = template.content.firstElementChild.cloneNode(true);
+      this.conflictEl.hidden = true;
+      this.form.insertBefore(this.conflictEl, this.form.querySelector("[data-foot]"));
+      this.bindConflict();
     }
+    return this.conflictEl;
   };
 
   ItemSaver.prototype.remember = function () {
@@ -185,6 +210,7 @@
     // Unsaved text from an earlier visit. Save it based on the version it was typed against,
     // so a change someone made since then shows up as a conflict instead of being overwritten.
     this.fill(stored);
+    openItem(this.article);
     this.version = stored.base_version || 0;
     this.setState("restored", strings.restored);
     this.schedule(0);
@@ -276,15 +302,25 @@
     this.retryDelay = 0;
     this.showErrors([]);
     showScore(data.score);
-    var history = this.article.querySelector("[data-history]");
-    if (history && data.history_html !== undefined) {
-      history.innerHTML = data.history_html;
-      var count = this.article.querySelector("[data-history-count]");
-      if (count) count.textContent = String(history.querySelectorAll("li").length);
+    var article = this.article;
+    article.dataset.answered = "";
+    article.dataset.mine = "";
+    var status = article.querySelector("[data-item-status]");
+    if (status) status.textContent = data.answer.status_label;
+    if (data.history_changed) {
+      var count = article.querySelector("[data-history-count]");
+      if (count) count.textContent = String(parseInt(count.textContent || "0", 10) + 1);
+      var history = article.querySelector("details.history");
+      if (history) {
+        delete history.dataset.loaded;
+        if (history.open) loadHistory(history);
+      }
     }
     if (!data.answer.carried_over) {
-      this.article.querySelectorAll("[data-carried], [data-confirm-answer]").forEach(function (el) { el.remove(); });
+      delete article.dataset.carried;
+      article.querySelectorAll("[data-carried-tag], [data-confirm-answer]").forEach(function (el) { el.remove(); });
     }
+    countFilters();
     var by = this.article.querySelector("[data-answered-by]");
     if (by) by.textContent = format(strings.answeredBy, { who: data.answer.answered_by, when: data.answer.answered_at });
     if (this.dirty || !sameAnswer(sent, this.values())) {
@@ -317,7 +353,7 @@
   ItemSaver.prototype.conflict = function (theirs) {
     this.theirs = theirs;
     this.waitingForUser = true;
-    var box = this.conflictEl;
+    var box = this.conflictBox();
     box.querySelectorAll("[data-their]").forEach(function (el) {
       var value = theirs[el.dataset.their];
       el.textContent = Array.isArray(value) ? value.join("\n") : value || "—";
@@ -350,6 +386,99 @@
     this.remember();
     this.schedule(0);
   };
+
+  // Opening items, histories, filters ------------------------------------------------------
+
+  function openItem(article) {
+    var fold = article.querySelector("details.item__fold");
+    if (fold) fold.open = true;
+  }
+
+  function loadHistory(details) {
+    var box = details.querySelector("[data-history]");
+    details.dataset.loaded = "true";
+    fetch(details.dataset.historyUrl, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        return response.text();
+      })
+      .then(function (html) { box.innerHTML = html; })
+      .catch(function () {
+        delete details.dataset.loaded;  // try again next time it is opened
+        var note = document.createElement("p");
+        note.className = "errorlist";
+        note.textContent = strings.historyFailed;
+        box.prepend(note);
+      });
+  }
+
+  root.querySelectorAll("details.history[data-history-url]").forEach(function (details) {
+    details.addEventListener("toggle", function () {
+      if (details.open && !details.dataset.loaded) loadHistory(details);
+    });
+  });
+
+  var items = Array.prototype.slice.call(root.querySelectorAll("article.item"));
+  var FILTERS = {
+    "": function () { return true; },
+    unanswered: function (article) { return !("answered" in article.dataset); },
+    carried: function (article) { return "carried" in article.dataset; },
+    mine: function (article) { return "mine" in article.dataset; },
+  };
+
+  function countFilters() {
+    root.querySelectorAll("[data-filter-count]").forEach(function (el) {
+      var matches = FILTERS[el.dataset.filterCount];
+      el.textContent = String(items.filter(function (article) { return matches(article); }).length);
+    });
+  }
+
+  function setQuery(name, value) {
+    var url = new URL(window.location.href);
+    if (value) url.searchParams.set(name, value); else url.searchParams.delete(name);
+    window.history.replaceState(null, "", url.pathname + url.search + url.hash);
+  }
+
+  root.querySelectorAll("a[data-filter]").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      var key = link.dataset.filter;
+      var matches = FILTERS[key] || FILTERS[""];
+      var shown = 0;
+      items.forEach(function (article) {
+        article.hidden = !matches(article);
+        if (!article.hidden) shown += 1;
+      });
+      root.querySelectorAll("a[data-filter]").forEach(function (other) {
+        if (other === link) other.setAttribute("aria-current", "true"); else other.removeAttribute("aria-current");
+      });
+      root.querySelector("[data-filter-empty]").hidden = shown > 0;
+      setQuery("show", key);
+    });
+  });
+
+  var collapse = root.querySelector("a[data-collapse]");
+  if (collapse) {
+    collapse.addEventListener("click", function (event) {
+      event.preventDefault();
+      var collapsing = !root.classList.contains("is-collapsed");
+      root.classList.toggle("is-collapsed", collapsing);
+      items.forEach(function (article) {
+        var fold = article.querySelector("details.item__fold");
+        if (fold) fold.open = !(collapsing && "answered" in article.dataset);
+      });
+      collapse.textContent = collapsing ? collapse.dataset.expandLabel : collapse.dataset.collapseLabel;
+      setQuery("collapse", collapsing ? "answered" : "");
+    });
+  }
+
+  // A link to an item (#item-…) opens it even when answered items are collapsed.
+  function openTarget() {
+    var target = window.location.hash && document.getElementById(window.location.hash.slice(1));
+    if (target && target.matches("article.item")) openItem(target);
+  }
+  window.addEventListener("hashchange", openTarget);
+  openTarget();
 
   function pendingSaves() {
     return savers.filter(function (saver) { return saver.isPending(); }).length;
