@@ -498,14 +498,15 @@
   });
 
   var dialog = document.getElementById("submit-dialog");
-  var opener = document.querySelector("[data-open-submit]");
-  if (dialog && opener && typeof dialog.showModal === "function") {
-    opener.addEventListener("click", function (event) {
-      event.preventDefault();
-      var pending = pendingSaves() > 0;
-      dialog.querySelector("[data-pending-warning]").hidden = !pending;
-      dialog.querySelector("[data-submit-confirm]").disabled = pending;
-      dialog.showModal();
+  if (dialog && typeof dialog.showModal === "function") {
+    document.querySelectorAll("[data-open-submit]").forEach(function (opener) {
+      opener.addEventListener("click", function (event) {
+        event.preventDefault();
+        var pending = pendingSaves() > 0;
+        dialog.querySelector("[data-pending-warning]").hidden = !pending;
+        dialog.querySelector("[data-submit-confirm]").disabled = pending;
+        dialog.showModal();
+      });
     });
     dialog.querySelector("[data-close-dialog]").addEventListener("click", function () { dialog.close(); });
   }
