@@ -10,6 +10,7 @@ per page here, not once per item in the template.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -20,13 +21,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.formats import date_format, number_format
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from audits import selectors, services
+from audits.views import item_markup
+from audits.views.item_markup import lines, text
 from audits.dashboards.selectors import rubric_labels
 from audits.forms import STATUS_LABELS
 from audits.models import ROLE_RANK, Answer, Audit, Role
@@ -41,26 +44,6 @@ FILTERS = ("unanswered", "carried", "mine")
 COLLAPSE_ANSWERED = "answered"  # ?collapse=answered folds every answered item to its heading
 
 
-# One answer choice of an item. The item loop is the page's hot path and these are most of its markup
-# (three choices per item), so they are filled in here from texts escaped once per page.
-CHOICE_HTML = (
-    '<div class="choice"><input type="radio" name="status" value="{value}" id="status-{code}-{value}"{checked}>'
-    '<label for="status-{code}-{value}">{label}<span class="points">{points}</span></label></div>'
-)
-
-
-def _choices_html(code: str, checked: str, statuses: list[tuple[str, str, str]]) -> SafeString:
-    code = escape(code)
-    return mark_safe(  # noqa: S308  # every value is escaped: the code here, labels and points once per page
-        "".join(
-            CHOICE_HTML.format(
-                value=value, code=code, checked=" checked" if value == checked else "", label=label, points=points
-            )
-            for value, label, points in statuses
-        )
-    )
-
-
 @dataclass
 class ItemRow:
     item: Item
@@ -68,7 +51,6 @@ class ItemRow:
     title: str
     guidance: str
     answer: Answer | None
-    choices: SafeString
     save_url: str
     history_url: str
     history_count: int = 0
@@ -83,6 +65,7 @@ class ItemRow:
     answered_by: str = ""  # "Last saved by …, …"
     errors: list[str] = field(default_factory=list)
     conflict: Answer | None = None
+    html: SafeString = field(default_factory=SafeString)
 
 
 @dataclass
@@ -176,15 +159,6 @@ def questionnaire_page(
     show = show if show in FILTERS else ""
     collapse = request.GET.get("collapse") == COLLAPSE_ANSWERED
 
-    points_label = _("Points: %(points)s")
-    statuses = [
-        (
-            escape(value),
-            escape(STATUS_LABELS[AnswerStatus(value)]),
-            escape(points_label % {"points": _number(spec.points[value])}),
-        )
-        for value in AnswerStatus.values
-    ]
     save_url, history_url = _url_pattern("audits:answer-save", audit), _url_pattern("audits:item-history", audit)
     rows_by_section: dict[int, list[ItemRow]] = {}
     for item in labels.items:
@@ -197,7 +171,6 @@ def questionnaire_page(
             title=item.localized("title"),
             guidance=item.localized("guidance"),
             answer=answer,
-            choices=SafeString(),
             save_url=save_url.format(code),
             history_url=history_url.format(code),
             history_count=summary.changes if summary else 0,
@@ -209,7 +182,6 @@ def questionnaire_page(
         for key, value in overrides.get(code, {}).items():
             setattr(row, key, value)
         row.status_label = str(STATUS_LABELS.get(row.status, "")) if row.status else ""  # type: ignore[call-overload]
-        row.choices = _choices_html(code, row.status, statuses)
         row.hidden = bool(show) and not _matches(row, show)
         row.folded = collapse and answer is not None and not row.errors and row.conflict is None
         rows_by_section.setdefault(item.section_id, []).append(row)
@@ -230,18 +202,22 @@ def questionnaire_page(
             )
         )
     all_rows = [row for block in blocks for row in block.rows]
+    mlflow_connected = connections_for_project(project=audit.project).exists()
+    page = {"audit": audit, "project": audit.project, "can_edit": can_edit}
+    page["history_page"] = reverse("audits:audit-history", kwargs={"audit_id": audit.pk})
+    markup = ItemMarkup(request, page, spec.points, mlflow_connected)
+    for row in all_rows:
+        row.html = markup.render(row)
     counts = {
         "unanswered": sum(1 for row in all_rows if row.answer is None),
         "carried": sum(1 for row in all_rows if row.answer and row.answer.carried_over),
         "mine": sum(1 for row in all_rows if row.mine),
     }
     context = {
-        "audit": audit,
-        "project": audit.project,
+        **page,
         "rubric": audit.rubric,
         "blocks": blocks,
         "score": score_payload(result, rubric_band_titles(audit)),
-        "can_edit": can_edit,
         "can_submit": rank >= ROLE_RANK[Role.MANAGER] and not audit.is_submitted,
         "show": show,
         "collapse": collapse,
@@ -252,10 +228,91 @@ def questionnaire_page(
             "href": _query(show, not collapse),
             "label": _("Expand every item") if collapse else _("Collapse answered items"),
         },
-        "mlflow_connected": connections_for_project(project=audit.project).exists(),
         "strings": _script_strings(),
     }
     return render(request, "audits/audit_detail.html", context, status=status)
+
+
+class ItemMarkup:
+    """Each item's HTML from `_item.html` rendered once per page (see item_markup)."""
+
+    def __init__(
+        self, request: HttpRequest, page: dict[str, Any], points: Mapping[str, Decimal], mlflow_connected: bool
+    ) -> None:
+        self.request, self.page, self.mlflow_connected = request, page, mlflow_connected
+        self.item, self.parts = item_markup.fillers("audits/_item.html", page, request)
+        points_label = _("Points: %(points)s")
+        self.statuses = [
+            (value, text(STATUS_LABELS[AnswerStatus(value)]), text(points_label % {"points": _number(points[value])}))
+            for value in AnswerStatus.values
+        ]
+        self.not_answered = self.parts["not_answered"].fill({})
+
+    def render(self, row: ItemRow) -> SafeString:
+        parts, answer, code = self.parts, row.answer, text(row.code)
+        carried = bool(answer and answer.carried_over)
+        flags = "".join(
+            flag
+            for flag, on in (
+                (" data-answered", answer is not None),
+                (" data-carried", carried),
+                (" data-mine", row.mine),
+                (" hidden", row.hidden),
+                (' data-state="conflict"', row.conflict is not None),
+            )
+            if on
+        )
+        choice = parts["choice"]
+        values = {
+            "code": code,
+            "version": str(row.base_version),
+            "save_url": text(row.save_url),
+            "server_status": text(answer.status if answer else ""),
+            "flags": flags,
+            "open": "" if row.folded else " open",
+            "title": text(row.title),
+            "status_label": text(row.status_label),
+            "carried_tag": parts["carried_tag"].fill({}) if carried else "",
+            "guidance": parts["guidance"].fill({"guidance": lines(row.guidance)}) if row.guidance else "",
+            "choices": "".join(
+                choice.fill(
+                    {
+                        "code": code,
+                        "value": value,
+                        "checked": " checked" if value == row.status else "",
+                        "label": label,
+                        "points": points,
+                    }
+                )
+                for value, label, points in self.statuses
+            ),
+            "notes": text(row.notes),
+            "evidence_text": text(row.evidence_text),
+            "errors": "".join(parts["error"].fill({"error": text(error)}) for error in row.errors),
+            "conflict": self._conflict(row) if row.conflict is not None else "",
+            "confirm": parts["confirm"].fill({}) if carried else "",
+            "answered_by": text(row.answered_by),
+            "readonly_status": text(row.status_label) if answer else self.not_answered,
+            "readonly_notes": parts["readonly_notes"].fill({"notes": lines(answer.notes)}) if answer and answer.notes else "",
+            "readonly_links": self._links(answer.evidence) if answer and answer.evidence else "",
+            "evidence": self._evidence(row) if self.mlflow_connected else "",
+            "history_url": text(row.history_url),
+            "history_count": str(row.history_count),
+        }
+        return self.item.fill(values)
+
+    def _links(self, links: list[str]) -> str:
+        link = self.parts["readonly_link"]
+        return self.parts["readonly_links"].fill({"links": "".join(link.fill({"link": text(x)}) for x in links)})
+
+    def _conflict(self, row: ItemRow) -> str:
+        return render_to_string(
+            "audits/_item_conflict.html", {**self.page, "row": row, "conflict": row.conflict}, self.request
+        )
+
+    def _evidence(self, row: ItemRow) -> str:
+        # MLflow's own template, per item, only on projects with a connection (its tags read once per page).
+        return render_to_string("audits/_item_evidence.html", {**self.page, "row": row}, self.request)
 
 
 def _query(show: str, collapse: bool) -> str:
