@@ -18,7 +18,7 @@ from audits.models import Answer, AnswerChange, Audit, AuditStatus, Membership, 
 from audits.selectors import audit_score, has_audit_role, has_role, latest_submitted_audit
 from audits.validators import contains_nul, nul_message, reject_nul
 from rubric.models import AnswerStatus, Item, Rubric
-from rubric.selectors import default_rubric
+from rubric.selectors import default_rubric, item_ids
 
 MAX_EVIDENCE_LINKS = 20
 MAX_URL_LENGTH = 2000
@@ -285,6 +285,10 @@ def answer_save_detailed(
     status = validate_status(status)
     links = validate_evidence(evidence)
     reject_nul(notes, "notes")
+    ids = item_ids(audit.rubric)
+    if item_code not in ids:
+        raise ValidationError({"item": [_("Unknown item “%(code)s” for this rubric.") % {"code": item_code}]})
+    codes = {pk: code for code, pk in ids.items()}
     try:
         with transaction.atomic():
             # Touching the draft locks its row (saves of one audit take turns) and says whether it is
@@ -293,26 +297,20 @@ def answer_save_detailed(
                 raise _locked()
             # Every answer of the audit: the audit row is locked already, so locking its answers too costs
             # no concurrency, and their statuses score the audit without another query.
-            answers = {a.item.code: a for a in _lock_answers(audit).select_related("item")}
+            answers = {codes[a.item_id]: a for a in _lock_answers(audit)}
             answer = answers.get(item_code)
-            item = answer.item if answer else _item(audit, item_code)
             current_version = answer.version if answer else 0
             if base_version is not None and base_version != current_version and answer is not None:
                 raise AnswerConflict(current=answer)
-            saved, changed = _apply_answer(actor, audit, item, answer, status, notes or "", links, touch_audit=False)
+            saved, changed = _apply_answer(
+                actor, audit, ids[item_code], answer, status, notes or "", links, touch_audit=False
+            )
     except IntegrityError:
         # A concurrent first save of the same item won the race.
         raise AnswerConflict(current=Answer.objects.get(audit=audit, item__code=item_code)) from None
     statuses = {code: a.status for code, a in answers.items()}
     statuses[item_code] = saved.status
     return SavedAnswer(answer=saved, statuses=statuses, changed=changed)
-
-
-def _item(audit: Audit, item_code: str) -> Item:
-    item = Item.objects.filter(rubric_id=audit.rubric_id, code=item_code).first()
-    if item is None:
-        raise ValidationError({"item": [_("Unknown item “%(code)s” for this rubric.") % {"code": item_code}]})
-    return item
 
 
 def _lock_answers(audit: Audit) -> QuerySet[Answer]:
@@ -325,7 +323,7 @@ def _lock_answers(audit: Audit) -> QuerySet[Answer]:
 def _apply_answer(
     actor: Any,
     audit: Audit,
-    item: Item,
+    item_id: int,
     answer: Answer | None,
     status: str,
     notes: str,
@@ -337,7 +335,7 @@ def _apply_answer(
     if answer is None:
         answer = Answer.objects.create(
             audit=audit,
-            item=item,
+            item_id=item_id,
             status=status,
             notes=notes,
             evidence=links,
@@ -416,7 +414,7 @@ def answers_bulk_upsert(*, actor: Any, audit: Audit, entries: list[dict[str, Any
         _check_draft(locked)
         existing = {a.item_id: a for a in _lock_answers(audit)}
         return [
-            _apply_answer(actor, audit, items[code], existing.get(items[code].pk), status, notes, links)[0]
+            _apply_answer(actor, audit, items[code].pk, existing.get(items[code].pk), status, notes, links)[0]
             for code, (status, notes, links) in cleaned.items()
         ]
 

@@ -29,10 +29,10 @@ from rubric.scoring import score_answers
 from rubric.selectors import rubric_spec
 
 
-def answer_payload(answer: Answer) -> dict[str, Any]:
+def answer_payload(answer: Answer, item_code: str) -> dict[str, Any]:
     who = answer.answered_by.get_username() if answer.answered_by else ""
     return {
-        "item": answer.item.code,
+        "item": item_code,
         "status": answer.status,
         "status_label": str(STATUS_LABELS.get(answer.status, answer.status)),  # type: ignore[call-overload]
         "notes": answer.notes,
@@ -80,7 +80,7 @@ def _json_answer_save(request: HttpRequest, audit: Audit, item_code: str) -> Jso
     except AnswerConflict as conflict:
         return JsonResponse(
             {
-                "conflict": answer_payload(conflict.current),
+                "conflict": answer_payload(conflict.current, item_code),
                 "errors": [_("Someone else changed this answer while you were editing it.")],
             },
             status=409,
@@ -90,7 +90,7 @@ def _json_answer_save(request: HttpRequest, audit: Audit, item_code: str) -> Jso
     result = score_answers(rubric_spec(audit.rubric), saved.statuses)
     return JsonResponse(
         {
-            "answer": answer_payload(saved.answer),
+            "answer": answer_payload(saved.answer, item_code),
             "score": score_payload(result, rubric_band_titles(audit)),
             # The page reloads the item's history when it is open (or next time it is opened).
             "history_changed": saved.changed,

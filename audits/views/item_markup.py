@@ -10,6 +10,7 @@ page the same way. Item values are never scanned for placeholders, so typed text
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -17,7 +18,6 @@ from typing import Any
 from django.http import HttpRequest
 from django.template.defaultfilters import linebreaksbr
 from django.template.loader import render_to_string
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 SLOT = re.compile("\x1e(\\w+)\x1f")
@@ -56,7 +56,8 @@ def fillers(template: str, context: dict[str, Any], request: HttpRequest) -> tup
 
 
 def text(value: Any) -> str:
-    return escape(str(value))
+    """Escaped like Django's escape(), without its check for lazy arguments (called ~30 times an item)."""
+    return html.escape(str(value))
 
 
 def lines(value: str) -> str:
