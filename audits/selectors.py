@@ -360,28 +360,49 @@ def item_changes(*, audit: Audit, item_code: str) -> QuerySet[AnswerChange]:
     return audit_changes(audit=audit).filter(answer__item__code=item_code)
 
 
-def questionnaire_answers(*, audit: Audit) -> dict[int, Answer]:
-    """The audit's answers by item id, with who saved them, in one query. Without Answer's default
-    ordering, which would join the rubric's items and sections only to sort rows the page re-orders."""
-    return {a.item_id: a for a in audit.answers.select_related("answered_by").order_by()}
+@dataclass(frozen=True, slots=True)
+class QuestionnaireAnswer:
+    """One saved answer as the questionnaire shows it, with its history's size (plain values: the page
+    reads every answer of the audit on each view)."""
+
+    item_id: int
+    status: str
+    notes: str
+    evidence: list[str]
+    carried_over: bool
+    version: int
+    answered_by_id: int | None
+    answered_by: str  # username, "" if unknown
+    answered_at: datetime | None
+    changes: int  # recorded changes of this answer
+    changed_by_me: bool  # the user made at least one of them
 
 
-@dataclass(frozen=True)
-class ItemHistory:
-    changes: int  # recorded changes of the item's answer
-    mine: bool  # the user made at least one of them
-
-
-def history_summary(*, audit: Audit, user: Any) -> dict[int, ItemHistory]:
-    """Per item id: how many changes its answer has and whether the user made one, in one query whatever
-    the length of the history (the changes themselves are read when an item's history is opened)."""
+def questionnaire_answers(*, audit: Audit, user: Any) -> dict[int, QuestionnaireAnswer]:
+    """The audit's answers by item id, who saved them and how many changes each has, in one query
+    whatever the length of the history (the changes themselves are read when an item's is opened).
+    Without Answer's default ordering, which would join the rubric's items only to sort."""
     rows = (
-        AnswerChange.objects.filter(answer__audit=audit)
-        .order_by()
-        .values_list("answer__item_id")
-        .annotate(n=Count("pk"), mine=Count("pk", filter=Q(changed_by_id=getattr(user, "pk", None))))
+        audit.answers.order_by()
+        .annotate(n=Count("changes"), mine=Count("changes", filter=Q(changes__changed_by_id=getattr(user, "pk", None))))
+        .values_list(
+            "item_id",
+            "status",
+            "notes",
+            "evidence",
+            "carried_over",
+            "version",
+            "answered_by_id",
+            "answered_by__username",
+            "answered_at",
+            "n",
+            "mine",
+        )
     )
-    return {item_id: ItemHistory(changes=n, mine=mine > 0) for item_id, n, mine in rows}
+    return {
+        row[0]: QuestionnaireAnswer(*row[:7], row[7] or "", row[8], row[9], row[10] > 0)  # type: ignore[misc]
+        for row in rows
+    }
 
 
 def draft_scores(*, audits: list[Audit]) -> dict[int, ScoreResult]:

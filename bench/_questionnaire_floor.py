@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from config.urls import urlpatterns as app_urlpatterns
 
-# The page: the audit with the user's role in its team (none: not visible), the answers, the history count
-# per item and whether the project has an MLflow connection (each a query of the page, in the same order).
+# The page: the audit with the user's role in its team (none: not visible), the answers with the size of
+# their histories, and whether the project has an MLflow connection (each a query of the page, in order).
 AUDIT_SQL = """
 SELECT a.id, a.status, a.rubric_id, r.content_hash, r.title, r.translations, p.name, p.slug, t.slug, a.created_at,
        a.submitted_at, cu.username, su.username,
@@ -32,13 +32,12 @@ LEFT JOIN auth_user su ON su.id = a.submitted_by_id
 WHERE a.id = %s
 """
 ANSWERS_SQL = """
-SELECT ans.id, ans.item_id, ans.status, ans.notes, ans.evidence, ans.carried_over, ans.version, ans.answered_at,
-       u.username
-FROM audits_answer ans LEFT JOIN auth_user u ON u.id = ans.answered_by_id WHERE ans.audit_id = %s
-"""
-HISTORY_COUNTS_SQL = """
-SELECT ans.item_id, count(*) FROM audits_answerchange c JOIN audits_answer ans ON ans.id = c.answer_id
-WHERE ans.audit_id = %s GROUP BY ans.item_id
+SELECT ans.item_id, ans.status, ans.notes, ans.evidence, ans.carried_over, ans.version, ans.answered_by_id,
+       u.username, ans.answered_at, count(c.id), count(c.id) FILTER (WHERE c.changed_by_id = %s)
+FROM audits_answer ans
+LEFT JOIN auth_user u ON u.id = ans.answered_by_id
+LEFT JOIN audits_answerchange c ON c.answer_id = ans.id
+WHERE ans.audit_id = %s GROUP BY ans.id, u.username
 """
 MLFLOW_SQL = "SELECT 1 FROM mlflow_evidence_mlflowconnection WHERE project_id = (SELECT project_id FROM audits_audit WHERE id = %s) LIMIT 1"
 
@@ -51,10 +50,9 @@ def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
 
 def questionnaire_floor(request: HttpRequest, audit_id: int) -> JsonResponse:
     audit = _rows(AUDIT_SQL, [request.user.pk, audit_id])
-    answers = _rows(ANSWERS_SQL, [audit_id])
-    counts = _rows(HISTORY_COUNTS_SQL, [audit_id])
+    answers = _rows(ANSWERS_SQL, [request.user.pk, audit_id])
     mlflow = _rows(MLFLOW_SQL, [audit_id])
-    payload = {"audit": audit, "answers": answers, "counts": counts, "mlflow": mlflow}
+    payload = {"audit": audit, "answers": answers, "mlflow": mlflow}
     return JsonResponse(json.loads(json.dumps(payload, default=str)))
 
 

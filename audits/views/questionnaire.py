@@ -33,6 +33,7 @@ from audits.views.item_markup import lines, text
 from audits.dashboards.selectors import rubric_labels
 from audits.forms import STATUS_LABELS
 from audits.models import ROLE_RANK, Answer, Audit, Role
+from audits.selectors import QuestionnaireAnswer
 from audits.services import AuditLocked
 from integrations.mlflow.selectors import connections_for_project
 from rubric.models import AnswerStatus, Item
@@ -50,7 +51,7 @@ class ItemRow:
     code: str
     title: str
     guidance: str
-    answer: Answer | None
+    answer: QuestionnaireAnswer | None
     save_url: str
     history_url: str
     history_count: int = 0
@@ -106,11 +107,11 @@ def rubric_band_titles(audit: Audit) -> dict[str, str]:
     return {band.label: band.title for band in rubric_labels(audit.rubric).bands}
 
 
-def saved_by(answer: Answer) -> str:
-    if not answer.answered_by_id or answer.answered_by is None or answer.answered_at is None:
+def saved_by(answer: QuestionnaireAnswer) -> str:
+    if not answer.answered_by or answer.answered_at is None:
         return ""
     return _("Last saved by %(who)s, %(when)s") % {
-        "who": answer.answered_by.get_username(),
+        "who": answer.answered_by,
         "when": date_format(localtime(answer.answered_at), "DATETIME_FORMAT"),
     }
 
@@ -152,8 +153,7 @@ def questionnaire_page(
     can_edit = not audit.is_submitted and rank >= ROLE_RANK[Role.EDITOR]
     labels = rubric_labels(audit.rubric)
     spec = rubric_spec(audit.rubric)
-    answers = selectors.questionnaire_answers(audit=audit)
-    history = selectors.history_summary(audit=audit, user=user)
+    answers = selectors.questionnaire_answers(audit=audit, user=user)
     result = score_answers(spec, {item.code: answers[item.pk].status for item in labels.items if item.pk in answers})
     show = request.GET.get("show", "")
     show = show if show in FILTERS else ""
@@ -164,7 +164,6 @@ def questionnaire_page(
     for item in labels.items:
         answer = answers.get(item.pk)
         code = item.code
-        summary = history.get(item.pk)
         row = ItemRow(
             item=item,
             code=code,
@@ -173,8 +172,8 @@ def questionnaire_page(
             answer=answer,
             save_url=save_url.format(code),
             history_url=history_url.format(code),
-            history_count=summary.changes if summary else 0,
-            mine=bool(summary and summary.mine) or bool(answer and answer.answered_by_id == user.pk),
+            history_count=answer.changes if answer else 0,
+            mine=bool(answer and (answer.changed_by_me or answer.answered_by_id == user.pk)),
         )
         if answer:
             row.status, row.notes, row.base_version = answer.status, answer.notes, answer.version

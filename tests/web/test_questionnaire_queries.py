@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from audits import services
 from audits.models import AnswerChange
 
-PAGE_QUERIES = 6  # session, user, the audit with the user's role, answers, history counts, MLflow connection
+PAGE_QUERIES = 5  # session, user, the audit with the user's role, answers with their history sizes, MLflow
 SAVE_QUERIES = 9  # session, user, the audit with the role, BEGIN, touch the draft, lock answers, change, answer, COMMIT
 
 
