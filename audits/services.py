@@ -366,9 +366,7 @@ def _apply_answer(
     answer.carried_over = False
     answer.answered_by, answer.answered_at = actor, now
     answer.version += 1
-    answer.save(
-        update_fields=["status", "notes", "evidence", "carried_over", "answered_by", "answered_at", "version"]
-    )
+    answer.save(update_fields=["status", "notes", "evidence", "carried_over", "answered_by", "answered_at", "version"])
     if touch_audit:
         Audit.objects.filter(pk=audit.pk).update(updated_at=now)
     return answer, not unchanged

@@ -39,7 +39,10 @@ LEFT JOIN auth_user u ON u.id = ans.answered_by_id
 LEFT JOIN audits_answerchange c ON c.answer_id = ans.id
 WHERE ans.audit_id = %s GROUP BY ans.id, u.username
 """
-MLFLOW_SQL = "SELECT 1 FROM mlflow_evidence_mlflowconnection WHERE project_id = (SELECT project_id FROM audits_audit WHERE id = %s) LIMIT 1"
+MLFLOW_SQL = """
+SELECT 1 FROM mlflow_evidence_mlflowconnection
+WHERE project_id = (SELECT project_id FROM audits_audit WHERE id = %s) LIMIT 1
+"""
 
 
 def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
@@ -63,9 +66,7 @@ def save_floor(request: HttpRequest, audit_id: int, item_id: int) -> JsonRespons
     audit = _rows(AUDIT_SQL, [request.user.pk, audit_id])
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE audits_audit SET updated_at = %s WHERE id = %s AND status = 'draft'", [now, audit_id]
-        )
+        cursor.execute("UPDATE audits_audit SET updated_at = %s WHERE id = %s AND status = 'draft'", [now, audit_id])
         cursor.execute(
             "SELECT id, item_id, status, notes, evidence, version FROM audits_answer WHERE audit_id = %s "
             "ORDER BY id FOR UPDATE",

@@ -19,22 +19,22 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.formats import date_format, number_format
-from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from audits import selectors, services
-from audits.views import item_markup
-from audits.views.item_markup import lines, text
 from audits.dashboards.selectors import rubric_labels
 from audits.forms import STATUS_LABELS
 from audits.models import ROLE_RANK, Answer, Audit, Role
 from audits.selectors import QuestionnaireAnswer
 from audits.services import AuditLocked
+from audits.views import item_markup
+from audits.views.item_markup import lines, text
 from integrations.mlflow.selectors import connections_for_project
 from rubric.models import AnswerStatus, Item
 from rubric.scoring import ScoreResult, score_answers
@@ -292,7 +292,9 @@ class ItemMarkup:
             "confirm": parts["confirm"].fill({}) if carried else "",
             "answered_by": text(row.answered_by),
             "readonly_status": text(row.status_label) if answer else self.not_answered,
-            "readonly_notes": parts["readonly_notes"].fill({"notes": lines(answer.notes)}) if answer and answer.notes else "",
+            "readonly_notes": parts["readonly_notes"].fill({"notes": lines(answer.notes)})
+            if answer and answer.notes
+            else "",
             "readonly_links": self._links(answer.evidence) if answer and answer.evidence else "",
             "evidence": self._evidence(row) if self.mlflow_connected else "",
             "history_url": text(row.history_url),
@@ -392,7 +394,9 @@ def audit_history(request: HttpRequest, audit_id: int) -> HttpResponse:
     no-script link from an item's history)."""
     audit = selectors.audit_for_user(user=request.user, audit_id=audit_id)
     item_code = request.GET.get("item", "")
-    changes = selectors.item_changes(audit=audit, item_code=item_code) if item_code else selectors.audit_changes(audit=audit)
+    changes = (
+        selectors.item_changes(audit=audit, item_code=item_code) if item_code else selectors.audit_changes(audit=audit)
+    )
     return render(
         request,
         "audits/audit_history.html",

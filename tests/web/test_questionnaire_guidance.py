@@ -28,7 +28,7 @@ def test_the_section_navigation_shows_each_sum_and_marks_the_lowest_section(draf
     assert '<li class="section-nav__item" data-section-nav="model">' in content
     assert 'data-section-progress="model" title="answered">7/7<' in content
     assert 'data-section-sum="model">7 / 7<' in content
-    assert content.count('data-weakest-tag >Lowest section<') == 2  # in the navigation and in the heading
+    assert content.count("data-weakest-tag >Lowest section<") == 2  # in the navigation and in the heading
 
 
 def test_filters_work_without_javascript_through_the_query_string(draft, editor, manager, rubric, signed_in):
@@ -98,7 +98,7 @@ def test_a_fully_answered_draft_shows_its_current_score_on_the_project_page(draf
     for code in codes_of(rubric):
         services.answer_save(actor=editor, audit=draft, item_code=code, status="manual")
     content = signed_in(editor).get(f"/projects/{draft.project.slug}/").content.decode()
-    assert "<span title=\"Current score of the draft\" data-draft-score>3.5</span>" in content
+    assert '<span title="Current score of the draft" data-draft-score>3.5</span>' in content
     questionnaire = signed_in(editor).get(f"/audits/{draft.pk}/").content.decode()
     assert '<span class="score" data-final>3.5</span>' in questionnaire
 
