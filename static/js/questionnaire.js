@@ -1,10 +1,8 @@
 // The questionnaire's live saving. Each item saves itself as JSON as soon as it changes; the score
 // shown comes from the server's answer (it is never computed here). Typed text stays in the
 // fields and in localStorage until the server has it, so a failed save or a closed tab loses nothing.
-// Also, for every reader: an item's history is loaded when it is opened, and the filters and the
-// "collapse answered items" switch apply without a reload.
-// Without this script every item is a plain form that posts and redirects back, each history links
-// to the history page, and the filters are links with a query string the server applies.
+// Without this script every item is a plain form that posts and redirects back.
+// Histories, filters and folding are questionnaire-guide.js (for every reader, not only editors).
 (function () {
   "use strict";
 
@@ -53,6 +51,7 @@
   }
 
   function showScore(score) {
+    // Sums, progress and the lowest section, from the server's score after a save.
     root.querySelectorAll("[data-final]").forEach(function (el) { el.textContent = score.final; });
     root.querySelectorAll("[data-band]").forEach(function (el) {
       el.textContent = score.band;
@@ -210,7 +209,7 @@
     // Unsaved text from an earlier visit. Save it based on the version it was typed against,
     // so a change someone made since then shows up as a conflict instead of being overwritten.
     this.fill(stored);
-    openItem(this.article);
+    this.article.dispatchEvent(new CustomEvent("answer-restored", { bubbles: true }));
     this.version = stored.base_version || 0;
     this.setState("restored", strings.restored);
     this.schedule(0);
@@ -303,24 +302,11 @@
     this.showErrors([]);
     showScore(data.score);
     var article = this.article;
-    article.dataset.answered = "";
-    article.dataset.mine = "";
-    var status = article.querySelector("[data-item-status]");
-    if (status) status.textContent = data.answer.status_label;
-    if (data.history_changed) {
-      var count = article.querySelector("[data-history-count]");
-      if (count) count.textContent = String(parseInt(count.textContent || "0", 10) + 1);
-      var history = article.querySelector("details.history");
-      if (history) {
-        delete history.dataset.loaded;
-        if (history.open) loadHistory(history);
-      }
-    }
     if (!data.answer.carried_over) {
-      delete article.dataset.carried;
       article.querySelectorAll("[data-carried-tag], [data-confirm-answer]").forEach(function (el) { el.remove(); });
     }
-    countFilters();
+    // questionnaire-guide.js keeps the item's flags, filter counts and open history up to date.
+    article.dispatchEvent(new CustomEvent("answer-saved", { bubbles: true, detail: data }));
     var by = this.article.querySelector("[data-answered-by]");
     if (by) by.textContent = format(strings.answeredBy, { who: data.answer.answered_by, when: data.answer.answered_at });
     if (this.dirty || !sameAnswer(sent, this.values())) {
@@ -386,99 +372,6 @@
     this.remember();
     this.schedule(0);
   };
-
-  // Opening items, histories, filters ------------------------------------------------------
-
-  function openItem(article) {
-    var fold = article.querySelector("details.item__fold");
-    if (fold) fold.open = true;
-  }
-
-  function loadHistory(details) {
-    var box = details.querySelector("[data-history]");
-    details.dataset.loaded = "true";
-    fetch(details.dataset.historyUrl, { credentials: "same-origin", headers: { Accept: "text/html" } })
-      .then(function (response) {
-        if (!response.ok) throw new Error(String(response.status));
-        return response.text();
-      })
-      .then(function (html) { box.innerHTML = html; })
-      .catch(function () {
-        delete details.dataset.loaded;  // try again next time it is opened
-        var note = document.createElement("p");
-        note.className = "errorlist";
-        note.textContent = strings.historyFailed;
-        box.prepend(note);
-      });
-  }
-
-  root.querySelectorAll("details.history[data-history-url]").forEach(function (details) {
-    details.addEventListener("toggle", function () {
-      if (details.open && !details.dataset.loaded) loadHistory(details);
-    });
-  });
-
-  var items = Array.prototype.slice.call(root.querySelectorAll("article.item"));
-  var FILTERS = {
-    "": function () { return true; },
-    unanswered: function (article) { return !("answered" in article.dataset); },
-    carried: function (article) { return "carried" in article.dataset; },
-    mine: function (article) { return "mine" in article.dataset; },
-  };
-
-  function countFilters() {
-    root.querySelectorAll("[data-filter-count]").forEach(function (el) {
-      var matches = FILTERS[el.dataset.filterCount];
-      el.textContent = String(items.filter(function (article) { return matches(article); }).length);
-    });
-  }
-
-  function setQuery(name, value) {
-    var url = new URL(window.location.href);
-    if (value) url.searchParams.set(name, value); else url.searchParams.delete(name);
-    window.history.replaceState(null, "", url.pathname + url.search + url.hash);
-  }
-
-  root.querySelectorAll("a[data-filter]").forEach(function (link) {
-    link.addEventListener("click", function (event) {
-      event.preventDefault();
-      var key = link.dataset.filter;
-      var matches = FILTERS[key] || FILTERS[""];
-      var shown = 0;
-      items.forEach(function (article) {
-        article.hidden = !matches(article);
-        if (!article.hidden) shown += 1;
-      });
-      root.querySelectorAll("a[data-filter]").forEach(function (other) {
-        if (other === link) other.setAttribute("aria-current", "true"); else other.removeAttribute("aria-current");
-      });
-      root.querySelector("[data-filter-empty]").hidden = shown > 0;
-      setQuery("show", key);
-    });
-  });
-
-  var collapse = root.querySelector("a[data-collapse]");
-  if (collapse) {
-    collapse.addEventListener("click", function (event) {
-      event.preventDefault();
-      var collapsing = !root.classList.contains("is-collapsed");
-      root.classList.toggle("is-collapsed", collapsing);
-      items.forEach(function (article) {
-        var fold = article.querySelector("details.item__fold");
-        if (fold) fold.open = !(collapsing && "answered" in article.dataset);
-      });
-      collapse.textContent = collapsing ? collapse.dataset.expandLabel : collapse.dataset.collapseLabel;
-      setQuery("collapse", collapsing ? "answered" : "");
-    });
-  }
-
-  // A link to an item (#item-…) opens it even when answered items are collapsed.
-  function openTarget() {
-    var target = window.location.hash && document.getElementById(window.location.hash.slice(1));
-    if (target && target.matches("article.item")) openItem(target);
-  }
-  window.addEventListener("hashchange", openTarget);
-  openTarget();
 
   function pendingSaves() {
     return savers.filter(function (saver) { return saver.isPending(); }).length;
