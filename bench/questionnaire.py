@@ -32,6 +32,8 @@ def seed() -> tuple[Any, Any, Any]:
     """The editor and two drafts (history 0 and HISTORY), rebuilt on every run so each starts alike."""
     from django.contrib.auth import get_user_model
 
+    from django.utils import timezone
+
     from audits.models import Answer, AnswerChange, Audit, Membership, Project, Role, Team
     from rubric.models import AnswerStatus
     from rubric.selectors import default_rubric
@@ -56,6 +58,7 @@ def seed() -> tuple[Any, Any, Any]:
                 notes=f"Notes on {item.code}",
                 evidence=["https://ci.example.com/job/1"],
                 answered_by=user,
+                answered_at=timezone.now(),
             )
             for n, item in enumerate(items)
         )
