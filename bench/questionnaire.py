@@ -31,7 +31,6 @@ PROJECT_SLUG = "bench-questionnaire"
 def seed() -> tuple[Any, Any, Any]:
     """The editor and two drafts (history 0 and HISTORY), rebuilt on every run so each starts alike."""
     from django.contrib.auth import get_user_model
-
     from django.utils import timezone
 
     from audits.models import Answer, AnswerChange, Audit, Membership, Project, Role, Team
