@@ -68,12 +68,14 @@ def audit_for_user(*, user: Any, audit_id: int) -> Audit:
     if not staff and not getattr(user, "is_authenticated", False):
         raise Http404("No such audit.")
     role = Membership.objects.filter(team_id=OuterRef("project__team_id"), user_id=user.pk).values("role")[:1]
-    audit = (
+    # By primary key, so no ORDER BY (first() would sort by Audit's default ordering on every call).
+    found = (
         Audit.objects.select_related("project__team", "rubric", "created_by", "submitted_by")
         .annotate(member_role=Subquery(role))
         .filter(pk=audit_id)
-        .first()
+        .order_by()
     )
+    audit = next(iter(found), None)
     if audit is None or not (staff or audit.member_role):  # type: ignore[attr-defined]
         raise Http404("No such audit.")
     audit.role_read_for = (user.pk, Role.MANAGER if staff else audit.member_role)  # type: ignore[attr-defined]
