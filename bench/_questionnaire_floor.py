@@ -18,7 +18,7 @@ from django.utils import timezone
 from config.urls import urlpatterns as app_urlpatterns
 
 # The page: the audit with the user's role in its team (none: not visible), the answers with the size of
-# their histories, and whether the project has an MLflow connection (each a query of the page, in order).
+# their histories, and whether the project has evidence sources (each a query of the page, in order).
 AUDIT_SQL = """
 SELECT a.id, a.status, a.rubric_id, r.content_hash, r.title, r.translations, p.name, p.slug, t.slug, a.created_at,
        a.submitted_at, cu.username, su.username,
@@ -39,9 +39,10 @@ LEFT JOIN auth_user u ON u.id = ans.answered_by_id
 LEFT JOIN audits_answerchange c ON c.answer_id = ans.id
 WHERE ans.audit_id = %s GROUP BY ans.id, u.username
 """
-MLFLOW_SQL = """
-SELECT 1 FROM mlflow_evidence_mlflowconnection
-WHERE project_id = (SELECT project_id FROM audits_audit WHERE id = %s) LIMIT 1
+EVIDENCE_SQL = """
+SELECT EXISTS (SELECT 1 FROM mlflow_evidence_mlflowconnection c WHERE c.project_id = p.id),
+       EXISTS (SELECT 1 FROM ci_reports_report r WHERE r.project_id = p.id)
+FROM audits_project p WHERE p.id = (SELECT project_id FROM audits_audit WHERE id = %s)
 """
 
 
@@ -54,7 +55,7 @@ def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
 def questionnaire_floor(request: HttpRequest, audit_id: int) -> JsonResponse:
     audit = _rows(AUDIT_SQL, [request.user.pk, audit_id])
     answers = _rows(ANSWERS_SQL, [request.user.pk, audit_id])
-    mlflow = _rows(MLFLOW_SQL, [audit_id])
+    mlflow = _rows(EVIDENCE_SQL, [audit_id])
     payload = {"audit": audit, "answers": answers, "mlflow": mlflow}
     return JsonResponse(json.loads(json.dumps(payload, default=str)))
 

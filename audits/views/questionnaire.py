@@ -17,6 +17,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -30,12 +31,13 @@ from django.views.decorators.http import require_http_methods
 from audits import selectors, services
 from audits.dashboards.selectors import rubric_labels
 from audits.forms import STATUS_LABELS
-from audits.models import ROLE_RANK, Answer, Audit, Role
+from audits.models import ROLE_RANK, Answer, Audit, Project, Role
 from audits.selectors import QuestionnaireAnswer
 from audits.services import AuditLocked
 from audits.views import item_markup
 from audits.views.item_markup import lines, text
-from integrations.mlflow.selectors import connections_for_project
+from integrations.mlflow.models import MlflowConnection
+from integrations.reports.models import Report
 from rubric.models import AnswerStatus, Item
 from rubric.scoring import ScoreResult, score_answers
 from rubric.selectors import band_labels_localized, rubric_spec
@@ -201,10 +203,10 @@ def questionnaire_page(
             )
         )
     all_rows = [row for block in blocks for row in block.rows]
-    mlflow_connected = connections_for_project(project=audit.project).exists()
-    page = {"audit": audit, "project": audit.project, "can_edit": can_edit}
+    mlflow_connected, has_reports = _evidence_sources(audit)
+    page = {"audit": audit, "project": audit.project, "can_edit": can_edit, "mlflow_connected": mlflow_connected}
     page["history_page"] = reverse("audits:audit-history", kwargs={"audit_id": audit.pk})
-    markup = ItemMarkup(request, page, spec.points, mlflow_connected)
+    markup = ItemMarkup(request, page, spec.points, mlflow_connected or has_reports)
     for row in all_rows:
         row.html = markup.render(row)
     counts = {
@@ -236,9 +238,9 @@ class ItemMarkup:
     """Each item's HTML from `_item.html` rendered once per page (see item_markup)."""
 
     def __init__(
-        self, request: HttpRequest, page: dict[str, Any], points: Mapping[str, Decimal], mlflow_connected: bool
+        self, request: HttpRequest, page: dict[str, Any], points: Mapping[str, Decimal], has_evidence: bool
     ) -> None:
-        self.request, self.page, self.mlflow_connected = request, page, mlflow_connected
+        self.request, self.page, self.has_evidence = request, page, has_evidence
         self.item, self.parts = item_markup.fillers("audits/_item.html", page, request)
         points_label = _("Points: %(points)s")
         self.statuses = [
@@ -296,7 +298,7 @@ class ItemMarkup:
             if answer and answer.notes
             else "",
             "readonly_links": self._links(answer.evidence) if answer and answer.evidence else "",
-            "evidence": self._evidence(row) if self.mlflow_connected else "",
+            "evidence": self._evidence(row) if self.has_evidence else "",
             "history_url": text(row.history_url),
             "history_count": str(row.history_count),
         }
@@ -312,8 +314,20 @@ class ItemMarkup:
         )
 
     def _evidence(self, row: ItemRow) -> str:
-        # MLflow's own template, per item, only on projects with a connection (its tags read once per page).
+        # The evidence sources' own templates, per item, only on projects where a source has something
+        # (their tags read the findings once per page).
         return render_to_string("audits/_item_evidence.html", {**self.page, "row": row}, self.request)
+
+
+def _evidence_sources(audit: Audit) -> tuple[bool, bool]:
+    """Whether the project has an MLflow connection, and CI reports, in one query: items show a source's
+    evidence block only where the source has something, never an empty heading."""
+    row = Project.objects.filter(pk=audit.project_id).values_list(
+        Exists(MlflowConnection.objects.filter(project_id=OuterRef("pk"))),
+        Exists(Report.objects.filter(project_id=OuterRef("pk"))),
+    )
+    found = next(iter(row), (False, False))
+    return bool(found[0]), bool(found[1])
 
 
 def _query(show: str, collapse: bool) -> str:
