@@ -62,15 +62,37 @@ def project_for_user(*, user: Any, slug: str) -> Project:
 
 
 def audit_for_user(*, user: Any, audit_id: int) -> Audit:
-    projects = visible_projects(user=user)
-    audit = (
-        Audit.objects.select_related("project__team", "rubric", "created_by", "submitted_by")
-        .filter(pk=audit_id, project__in=projects)
-        .first()
-    )
-    if audit is None:
+    """The audit if the user may see it (else 404), with the user's role in its team read in the same
+    query: the questionnaire and its saves need both, and `audit_role` then answers without a query."""
+    staff = _is_staff(user)
+    if not staff and not getattr(user, "is_authenticated", False):
         raise Http404("No such audit.")
+    role = Membership.objects.filter(team_id=OuterRef("project__team_id"), user_id=user.pk).values("role")[:1]
+    # By primary key, so no ORDER BY (first() would sort by Audit's default ordering on every call).
+    found = (
+        Audit.objects.select_related("project__team", "rubric", "created_by", "submitted_by")
+        .annotate(member_role=Subquery(role))
+        .filter(pk=audit_id)
+        .order_by()
+    )
+    audit = next(iter(found), None)
+    if audit is None or not (staff or audit.member_role):  # type: ignore[attr-defined]
+        raise Http404("No such audit.")
+    audit.role_read_for = (user.pk, Role.MANAGER if staff else audit.member_role)  # type: ignore[attr-defined]
     return audit
+
+
+def audit_role(*, user: Any, audit: Audit) -> str | None:
+    """The user's role in the audit's team; read with the audit by audit_for_user, else looked up."""
+    read = getattr(audit, "role_read_for", None)
+    if read is not None and read[0] == getattr(user, "pk", None):
+        return read[1]  # type: ignore[no-any-return]
+    return team_role(user=user, team=audit.project.team)
+
+
+def has_audit_role(*, user: Any, audit: Audit, at_least: str) -> bool:
+    role = audit_role(user=user, audit=audit)
+    return role is not None and ROLE_RANK[Role(role)] >= ROLE_RANK[Role(at_least)]
 
 
 def with_latest_scores(projects: QuerySet[Project]) -> QuerySet[Project]:
@@ -347,6 +369,63 @@ def audit_changes(*, audit: Audit) -> QuerySet[AnswerChange]:
 
 def item_changes(*, audit: Audit, item_code: str) -> QuerySet[AnswerChange]:
     return audit_changes(audit=audit).filter(answer__item__code=item_code)
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionnaireAnswer:
+    """One saved answer as the questionnaire shows it, with its history's size (plain values: the page
+    reads every answer of the audit on each view)."""
+
+    item_id: int
+    status: str
+    notes: str
+    evidence: list[str]
+    carried_over: bool
+    version: int
+    answered_by_id: int | None
+    answered_by: str  # username, "" if unknown
+    answered_at: datetime | None
+    changes: int  # recorded changes of this answer
+    changed_by_me: bool  # the user made at least one of them
+
+
+def questionnaire_answers(*, audit: Audit, user: Any) -> dict[int, QuestionnaireAnswer]:
+    """The audit's answers by item id, who saved them and how many changes each has, in one query
+    whatever the length of the history (the changes themselves are read when an item's is opened).
+    Without Answer's default ordering, which would join the rubric's items only to sort."""
+    rows = (
+        audit.answers.order_by()
+        .annotate(n=Count("changes"), mine=Count("changes", filter=Q(changes__changed_by_id=getattr(user, "pk", None))))
+        .values_list(
+            "item_id",
+            "status",
+            "notes",
+            "evidence",
+            "carried_over",
+            "version",
+            "answered_by_id",
+            "answered_by__username",
+            "answered_at",
+            "n",
+            "mine",
+        )
+    )
+    return {
+        row[0]: QuestionnaireAnswer(*row[:7], row[7] or "", row[8], row[9], row[10] > 0)  # type: ignore[misc]
+        for row in rows
+    }
+
+
+def draft_scores(*, audits: list[Audit]) -> dict[int, ScoreResult]:
+    """The current score of each draft among `audits`, from its answers, in one query for all of them."""
+    drafts = {audit.pk: audit for audit in audits if not audit.is_submitted}
+    statuses: dict[int, dict[str, str]] = {pk: {} for pk in drafts}
+    if drafts:
+        for audit_id, code, status in (
+            Answer.objects.filter(audit_id__in=drafts).order_by().values_list("audit_id", "item__code", "status")
+        ):
+            statuses[audit_id][code] = status
+    return {pk: score_answers(rubric_spec(drafts[pk].rubric), found) for pk, found in statuses.items()}
 
 
 # REST API ----------------------------------------------------------------------

@@ -15,10 +15,10 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from audits.models import Answer, AnswerChange, Audit, AuditStatus, Membership, Project, Role, Team
-from audits.selectors import audit_score, has_role, latest_submitted_audit
+from audits.selectors import audit_score, has_audit_role, has_role, latest_submitted_audit
 from audits.validators import contains_nul, nul_message, reject_nul
 from rubric.models import AnswerStatus, Item, Rubric
-from rubric.selectors import default_rubric
+from rubric.selectors import default_rubric, item_ids
 
 MAX_EVIDENCE_LINKS = 20
 MAX_URL_LENGTH = 2000
@@ -226,9 +226,23 @@ def _carry_over_answers(source: Audit, target: Audit) -> None:
     )
 
 
+def _locked() -> AuditLocked:
+    return AuditLocked(_("This audit is submitted and can no longer change; start a new audit instead."))
+
+
 def _check_draft(audit: Audit) -> None:
     if audit.status != AuditStatus.DRAFT:
-        raise AuditLocked(_("This audit is submitted and can no longer change; start a new audit instead."))
+        raise _locked()
+
+
+@dataclass(frozen=True)
+class SavedAnswer:
+    """What one save leaves behind: the answer, every answer's status by item code (enough to score the
+    audit without reading it again) and whether the save recorded a change in the history."""
+
+    answer: Answer
+    statuses: dict[str, str]
+    changed: bool
 
 
 def answer_save(
@@ -243,26 +257,60 @@ def answer_save(
 ) -> Answer:
     """Save one answer. `base_version` is the version the caller last saw (0: no answer yet);
     a save based on an older version raises AnswerConflict instead of overwriting."""
-    _require(actor, audit.project.team, Role.EDITOR)
+    return answer_save_detailed(
+        actor=actor,
+        audit=audit,
+        item_code=item_code,
+        status=status,
+        notes=notes,
+        evidence=evidence,
+        base_version=base_version,
+    ).answer
+
+
+def answer_save_detailed(
+    *,
+    actor: Any,
+    audit: Audit,
+    item_code: str,
+    status: str,
+    notes: str = "",
+    evidence: Any = None,
+    base_version: int | None = None,
+) -> SavedAnswer:
+    """answer_save, also returning the audit's statuses after the save, read from the rows it locks anyway."""
+    if not has_audit_role(user=actor, audit=audit, at_least=Role.EDITOR):
+        raise PermissionDenied(_("Your role in this team does not allow this."))
     _check_draft(audit)
     status = validate_status(status)
     links = validate_evidence(evidence)
     reject_nul(notes, "notes")
-    item = Item.objects.filter(rubric_id=audit.rubric_id, code=item_code).first()
-    if item is None:
+    ids = item_ids(audit.rubric)
+    if item_code not in ids:
         raise ValidationError({"item": [_("Unknown item “%(code)s” for this rubric.") % {"code": item_code}]})
+    codes = {pk: code for code, pk in ids.items()}
     try:
         with transaction.atomic():
-            locked = Audit.objects.select_for_update().get(pk=audit.pk)
-            _check_draft(locked)
-            answer = _lock_answers(audit).filter(item=item).first()
+            # Touching the draft locks its row (saves of one audit take turns) and says whether it is
+            # still a draft, in one statement.
+            if not Audit.objects.filter(pk=audit.pk, status=AuditStatus.DRAFT).update(updated_at=timezone.now()):
+                raise _locked()
+            # Every answer of the audit: the audit row is locked already, so locking its answers too costs
+            # no concurrency, and their statuses score the audit without another query.
+            answers = {codes[a.item_id]: a for a in _lock_answers(audit)}
+            answer = answers.get(item_code)
             current_version = answer.version if answer else 0
             if base_version is not None and base_version != current_version and answer is not None:
                 raise AnswerConflict(current=answer)
-            return _apply_answer(actor, audit, item, answer, status, notes or "", links)
+            saved, changed = _apply_answer(
+                actor, audit, ids[item_code], answer, status, notes or "", links, touch_audit=False
+            )
     except IntegrityError:
         # A concurrent first save of the same item won the race.
-        raise AnswerConflict(current=Answer.objects.get(audit=audit, item=item)) from None
+        raise AnswerConflict(current=Answer.objects.get(audit=audit, item__code=item_code)) from None
+    statuses = {code: a.status for code, a in answers.items()}
+    statuses[item_code] = saved.status
+    return SavedAnswer(answer=saved, statuses=statuses, changed=changed)
 
 
 def _lock_answers(audit: Audit) -> QuerySet[Answer]:
@@ -273,13 +321,21 @@ def _lock_answers(audit: Audit) -> QuerySet[Answer]:
 
 
 def _apply_answer(
-    actor: Any, audit: Audit, item: Item, answer: Answer | None, status: str, notes: str, links: list[str]
-) -> Answer:
+    actor: Any,
+    audit: Audit,
+    item_id: int,
+    answer: Answer | None,
+    status: str,
+    notes: str,
+    links: list[str],
+    touch_audit: bool = True,
+) -> tuple[Answer, bool]:
+    """Write the answer; the flag says whether a change was recorded in its history."""
     now = timezone.now()
     if answer is None:
         answer = Answer.objects.create(
             audit=audit,
-            item=item,
+            item_id=item_id,
             status=status,
             notes=notes,
             evidence=links,
@@ -289,11 +345,12 @@ def _apply_answer(
         AnswerChange.objects.create(
             answer=answer, changed_by=actor, status_after=status, notes_after=notes, evidence_after=links
         )
-        Audit.objects.filter(pk=audit.pk).update(updated_at=now)
-        return answer
+        if touch_audit:
+            Audit.objects.filter(pk=audit.pk).update(updated_at=now)
+        return answer, True
     unchanged = answer.status == status and answer.notes == notes and answer.evidence == links
     if unchanged and not answer.carried_over:
-        return answer
+        return answer, False
     if not unchanged:
         AnswerChange.objects.create(
             answer=answer,
@@ -309,9 +366,10 @@ def _apply_answer(
     answer.carried_over = False
     answer.answered_by, answer.answered_at = actor, now
     answer.version += 1
-    answer.save()
-    Audit.objects.filter(pk=audit.pk).update(updated_at=now)
-    return answer
+    answer.save(update_fields=["status", "notes", "evidence", "carried_over", "answered_by", "answered_at", "version"])
+    if touch_audit:
+        Audit.objects.filter(pk=audit.pk).update(updated_at=now)
+    return answer, not unchanged
 
 
 @dataclass
@@ -354,7 +412,7 @@ def answers_bulk_upsert(*, actor: Any, audit: Audit, entries: list[dict[str, Any
         _check_draft(locked)
         existing = {a.item_id: a for a in _lock_answers(audit)}
         return [
-            _apply_answer(actor, audit, items[code], existing.get(items[code].pk), status, notes, links)
+            _apply_answer(actor, audit, items[code].pk, existing.get(items[code].pk), status, notes, links)[0]
             for code, (status, notes, links) in cleaned.items()
         ]
 

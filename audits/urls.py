@@ -1,6 +1,6 @@
 from django.urls import path
 
-from audits.views import projects, questionnaire, teams
+from audits.views import answers, projects, questionnaire, teams
 
 app_name = "audits"
 
@@ -11,7 +11,8 @@ urlpatterns = [
     path("projects/<slug:slug>/edit/", projects.project_edit, name="project-edit"),
     path("projects/<slug:slug>/audits/new/", projects.audit_start, name="audit-start"),
     path("audits/<int:audit_id>/", questionnaire.audit_detail, name="audit-detail"),
-    path("audits/<int:audit_id>/answers/<slug:item_code>/", questionnaire.answer_save, name="answer-save"),
+    path("audits/<int:audit_id>/answers/<slug:item_code>/", answers.answer_save, name="answer-save"),
+    path("audits/<int:audit_id>/items/<slug:item_code>/history/", questionnaire.item_history, name="item-history"),
     path("audits/<int:audit_id>/submit/", questionnaire.audit_submit, name="audit-submit"),
     path("audits/<int:audit_id>/history/", questionnaire.audit_history, name="audit-history"),
     path("teams/", teams.team_list, name="team-list"),

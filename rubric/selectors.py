@@ -58,6 +58,21 @@ def rubric_spec(rubric: Rubric) -> RubricSpec:
     return spec
 
 
+_item_ids_cache: dict[tuple[int, str], dict[str, int]] = {}
+
+
+def item_ids(rubric: Rubric) -> dict[str, int]:
+    """Item code -> item id of a rubric version, cached per process like rubric_spec (answer saves use it
+    to find their item and to read the codes of the answers they lock, with no query of their own)."""
+    key = (rubric.pk, rubric.content_hash)
+    cached = _item_ids_cache.get(key)
+    if cached is None:
+        cached = dict(Item.objects.filter(rubric_id=rubric.pk).values_list("code", "pk"))
+        with _spec_cache_lock:
+            _item_ids_cache[key] = cached
+    return cached
+
+
 def rubric_spec_by_id(rubric_id: int) -> RubricSpec:
     cached = next((spec for (pk, _hash), spec in _spec_cache.items() if pk == rubric_id), None)
     return cached or rubric_spec(Rubric.objects.only("pk", "content_hash").get(pk=rubric_id))

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from audits import selectors, services
 from audits.forms import ProjectCreateForm, ProjectForm, ProjectSearchForm, StartAuditForm, reveal_confirmation
-from audits.models import Project, Role
+from audits.models import ROLE_RANK, Project, Role
 from audits.views.common import add_service_errors
 from rubric.models import Rubric
 from rubric.selectors import band_labels_localized, default_rubric
@@ -120,6 +120,10 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     project = selectors.project_for_user(user=request.user, slug=slug)
     role = selectors.team_role(user=request.user, team=project.team)
     is_manager = selectors.has_role(user=request.user, team=project.team, at_least=Role.MANAGER)
+    audits = list(selectors.project_audits(project=project))
+    scores = selectors.draft_scores(audits=audits)
+    for audit in audits:
+        audit.current_score = scores.get(audit.pk)  # type: ignore[attr-defined]  # drafts: the score so far
     badge_url = request.build_absolute_uri(reverse("api-project-badge", args=[project.slug]))
     return render(
         request,
@@ -129,7 +133,8 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "role": role,
             "is_manager": is_manager,
             "latest": selectors.latest_submitted_audit(project=project),
-            "audits": selectors.project_audits(project=project),
+            "audits": audits,
+            "can_edit": role is not None and ROLE_RANK[Role(role)] >= ROLE_RANK[Role.EDITOR],
             "bands": band_labels_localized(),
             "start_form": _start_form(project) if is_manager else None,
             "badge_url": badge_url,

@@ -1,57 +1,85 @@
-"""The questionnaire: one page per audit, one small form per item, saved item by item.
+"""The questionnaire: one page per audit, one small form per item, saved item by item (views/answers.py).
 
-The page's script posts each change as JSON to `answer_save` and shows the score the server
-sends back; without JavaScript the same item forms post normally and the page redirects back.
+The page is the hot path of the app, so it reads a fixed handful of rows whatever the audit's history:
+the audit, the user's role, the answers, one count of changes per item and whether the project has an
+MLflow connection. Rubric texts come from a per-process cache; each item's history is a fragment loaded
+when the item's history is opened (`item_history`), with the full history page as the no-script path.
+Everything said the same way for every item (labels, URL patterns, the status choices) is computed once
+per page here, not once per item in the template.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.formats import date_format, number_format
+from django.utils.safestring import SafeString
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from audits import selectors, services
-from audits.api.exceptions import too_large_message
-from audits.api.parsers import load_json
-from audits.forms import STATUS_LABELS, AnswerForm
-from audits.models import Answer, AnswerChange, Audit, Role
-from audits.services import AnswerConflict, AuditLocked
-from rubric.models import AnswerStatus, Item, Section
-from rubric.scoring import ScoreResult
-from rubric.selectors import band_labels_localized, rubric_with_structure
+from audits.dashboards.selectors import rubric_labels
+from audits.forms import STATUS_LABELS
+from audits.models import ROLE_RANK, Answer, Audit, Project, Role
+from audits.selectors import QuestionnaireAnswer
+from audits.services import AuditLocked
+from audits.views import item_markup
+from audits.views.item_markup import lines, text
+from integrations.mlflow.models import MlflowConnection
+from integrations.reports.models import Report
+from rubric.models import AnswerStatus, Item
+from rubric.scoring import ScoreResult, score_answers
+from rubric.selectors import band_labels_localized, rubric_spec
+
+# The filters of the questionnaire (?show=…); the page's script applies the same ones without a reload.
+FILTERS = ("unanswered", "carried", "mine")
+COLLAPSE_ANSWERED = "answered"  # ?collapse=answered folds every answered item to its heading
 
 
 @dataclass
 class ItemRow:
     item: Item
-    answer: Answer | None
-    changes: list[AnswerChange]
+    code: str
+    title: str
+    guidance: str
+    answer: QuestionnaireAnswer | None
+    save_url: str
+    history_url: str
+    history_count: int = 0
+    mine: bool = False
+    hidden: bool = False  # filtered out by ?show=
+    folded: bool = False  # answered and ?collapse=answered
     status: str = ""
+    status_label: str = ""
     notes: str = ""
     evidence_text: str = ""
     base_version: int = 0
+    answered_by: str = ""  # "Last saved by …, …"
     errors: list[str] = field(default_factory=list)
     conflict: Answer | None = None
+    html: SafeString = field(default_factory=SafeString)
 
 
 @dataclass
 class SectionBlock:
-    section: Section
+    key: str
+    title: str
     score: str
     max: str
     answered: int
     total: int
+    weakest: bool
     rows: list[ItemRow]
 
 
@@ -68,6 +96,7 @@ def score_payload(result: ScoreResult, bands: dict[str, str]) -> dict[str, Any]:
         "total": result.total,
         "unanswered": result.total - result.answered,
         "percent": round(100 * result.answered / result.total) if result.total else 0,
+        "weakest": list(result.weakest),
         "sections": {
             s.key: {"score": _number(s.score), "max": _number(s.max), "answered": s.answered, "total": s.total}
             for s in result.sections
@@ -75,23 +104,23 @@ def score_payload(result: ScoreResult, bands: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _answer_payload(answer: Answer) -> dict[str, Any]:
-    who = answer.answered_by.get_username() if answer.answered_by else ""
-    return {
-        "item": answer.item.code,
-        "status": answer.status,
-        "status_label": str(STATUS_LABELS.get(answer.status, answer.status)),  # type: ignore[call-overload]
-        "notes": answer.notes,
-        "evidence": answer.evidence,
-        "version": answer.version,
-        "carried_over": answer.carried_over,
-        "answered_by": who,
-        "answered_at": date_format(localtime(answer.answered_at), "DATETIME_FORMAT") if answer.answered_at else "",
+def rubric_band_titles(audit: Audit) -> dict[str, str]:
+    """The audit's rubric's band labels in the active language, from the per-process label cache."""
+    return {band.label: band.title for band in rubric_labels(audit.rubric).bands}
+
+
+def saved_by(answer: QuestionnaireAnswer) -> str:
+    if not answer.answered_by or answer.answered_at is None:
+        return ""
+    return _("Last saved by %(who)s, %(when)s") % {
+        "who": answer.answered_by,
+        "when": date_format(localtime(answer.answered_at), "DATETIME_FORMAT"),
     }
 
 
-def _can_edit(user: Any, audit: Audit) -> bool:
-    return not audit.is_submitted and selectors.has_role(user=user, team=audit.project.team, at_least=Role.EDITOR)
+def _role_rank(user: Any, audit: Audit) -> int:
+    role = selectors.audit_role(user=user, audit=audit)
+    return ROLE_RANK[Role(role)] if role else -1
 
 
 def _script_strings() -> dict[str, str]:
@@ -108,155 +137,234 @@ def _script_strings() -> dict[str, str]:
         "answeredBy": _("Last saved by {who}, {when}"),
         "locked": _("This audit was submitted; reload the page."),
         "signedOut": _("Not saved: you are signed out. Sign in again in another tab; saving resumes by itself."),
+        "historyFailed": _("The history could not be loaded."),
     }
 
 
-def _questionnaire(
+def _url_pattern(name: str, audit: Audit) -> str:
+    """The URL of `name` for this audit with a placeholder for the item code, resolved once per page."""
+    return reverse(name, kwargs={"audit_id": audit.pk, "item_code": "item-code"}).replace("item-code", "{}")
+
+
+def questionnaire_page(
     request: HttpRequest, audit: Audit, overrides: dict[str, dict[str, Any]] | None = None, status: int = 200
 ) -> HttpResponse:
     overrides = overrides or {}
-    rubric = rubric_with_structure(audit.rubric_id)
-    answers = {a.item_id: a for a in audit.answers.select_related("item", "answered_by")}
-    changes: dict[int, list[AnswerChange]] = {}
-    for change in selectors.audit_changes(audit=audit):
-        changes.setdefault(change.answer.item_id, []).append(change)
-    result = selectors.audit_score(audit=audit, status_map={a.item.code: a.status for a in answers.values()})
-    bands = band_labels_localized()
-    items = list(rubric.items.all())
-    blocks = []
-    for section in rubric.sections.all():
-        score = result.section(section.key)
-        rows = []
-        for item in (i for i in items if i.section_id == section.pk):
-            answer = answers.get(item.pk)
-            row = ItemRow(item=item, answer=answer, changes=changes.get(item.pk, []))
-            if answer:
-                row.status, row.notes = answer.status, answer.notes
-                row.evidence_text, row.base_version = "\n".join(answer.evidence), answer.version
-            for key, value in overrides.get(item.code, {}).items():
-                setattr(row, key, value)
-            rows.append(row)
-        blocks.append(
-            SectionBlock(section, _number(score.score), _number(score.max), score.answered, score.total, rows)
+    user = request.user
+    rank = _role_rank(user, audit)
+    can_edit = not audit.is_submitted and rank >= ROLE_RANK[Role.EDITOR]
+    labels = rubric_labels(audit.rubric)
+    spec = rubric_spec(audit.rubric)
+    answers = selectors.questionnaire_answers(audit=audit, user=user)
+    result = score_answers(spec, {item.code: answers[item.pk].status for item in labels.items if item.pk in answers})
+    show = request.GET.get("show", "")
+    show = show if show in FILTERS else ""
+    collapse = request.GET.get("collapse") == COLLAPSE_ANSWERED
+
+    save_url, history_url = _url_pattern("audits:answer-save", audit), _url_pattern("audits:item-history", audit)
+    rows_by_section: dict[int, list[ItemRow]] = {}
+    for item in labels.items:
+        answer = answers.get(item.pk)
+        code = item.code
+        row = ItemRow(
+            item=item,
+            code=code,
+            title=item.localized("title"),
+            guidance=item.localized("guidance"),
+            answer=answer,
+            save_url=save_url.format(code),
+            history_url=history_url.format(code),
+            history_count=answer.changes if answer else 0,
+            mine=bool(answer and (answer.changed_by_me or answer.answered_by_id == user.pk)),
         )
-    is_manager = selectors.has_role(user=request.user, team=audit.project.team, at_least=Role.MANAGER)
+        if answer:
+            row.status, row.notes, row.base_version = answer.status, answer.notes, answer.version
+            row.evidence_text, row.answered_by = "\n".join(answer.evidence), saved_by(answer)
+        for key, value in overrides.get(code, {}).items():
+            setattr(row, key, value)
+        row.status_label = str(STATUS_LABELS.get(row.status, "")) if row.status else ""  # type: ignore[call-overload]
+        row.hidden = bool(show) and not _matches(row, show)
+        row.folded = collapse and answer is not None and not row.errors and row.conflict is None
+        rows_by_section.setdefault(item.section_id, []).append(row)
+
+    section_ids = {item.section.key: item.section_id for item in labels.items}
+    blocks = []
+    for section in result.sections:
+        blocks.append(
+            SectionBlock(
+                key=section.key,
+                title=labels.section_titles.get(section.key, section.title),
+                score=_number(section.score),
+                max=_number(section.max),
+                answered=section.answered,
+                total=section.total,
+                weakest=section.key in result.weakest,
+                rows=rows_by_section.get(section_ids.get(section.key, -1), []),
+            )
+        )
+    all_rows = [row for block in blocks for row in block.rows]
+    mlflow_connected, has_reports = _evidence_sources(audit)
+    page = {"audit": audit, "project": audit.project, "can_edit": can_edit, "mlflow_connected": mlflow_connected}
+    page["history_page"] = reverse("audits:audit-history", kwargs={"audit_id": audit.pk})
+    markup = ItemMarkup(request, page, spec.points, mlflow_connected or has_reports)
+    for row in all_rows:
+        row.html = markup.render(row)
+    counts = {
+        "unanswered": sum(1 for row in all_rows if row.answer is None),
+        "carried": sum(1 for row in all_rows if row.answer and row.answer.carried_over),
+        "mine": sum(1 for row in all_rows if row.mine),
+    }
     context = {
-        "audit": audit,
-        "project": audit.project,
-        "rubric": rubric,
+        **page,
+        "rubric": audit.rubric,
         "blocks": blocks,
-        "score": score_payload(result, bands),
-        "can_edit": _can_edit(request.user, audit),
-        "can_submit": is_manager and not audit.is_submitted,
-        "statuses": [
-            (value, STATUS_LABELS[AnswerStatus(value)], rubric.points_for(value)) for value in AnswerStatus.values
-        ],
-        "carried_over_count": sum(1 for a in answers.values() if a.carried_over),
+        "score": score_payload(result, rubric_band_titles(audit)),
+        "can_submit": rank >= ROLE_RANK[Role.MANAGER] and not audit.is_submitted,
+        "show": show,
+        "collapse": collapse,
+        "counts": counts,
+        "shown_count": sum(1 for row in all_rows if not row.hidden),
+        "filter_links": _filter_links(show, collapse, counts),
+        "collapse_link": {
+            "href": _query(show, not collapse),
+            "label": _("Expand every item") if collapse else _("Collapse answered items"),
+        },
         "strings": _script_strings(),
     }
     return render(request, "audits/audit_detail.html", context, status=status)
 
 
-def audit_detail(request: HttpRequest, audit_id: int) -> HttpResponse:
-    return _questionnaire(request, selectors.audit_for_user(user=request.user, audit_id=audit_id))
+class ItemMarkup:
+    """Each item's HTML from `_item.html` rendered once per page (see item_markup)."""
 
+    def __init__(
+        self, request: HttpRequest, page: dict[str, Any], points: Mapping[str, Decimal], has_evidence: bool
+    ) -> None:
+        self.request, self.page, self.has_evidence = request, page, has_evidence
+        self.item, self.parts = item_markup.fillers("audits/_item.html", page, request)
+        points_label = _("Points: %(points)s")
+        self.statuses = [
+            (value, text(STATUS_LABELS[AnswerStatus(value)]), text(points_label % {"points": _number(points[value])}))
+            for value in AnswerStatus.values
+        ]
+        self.not_answered = self.parts["not_answered"].fill({})
 
-def _version(value: Any) -> int | None:
-    """The base version the script sent: a whole number (1e400 parses as an infinite float), or none."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError
-    return int(value)
-
-
-def _json_answer_save(request: HttpRequest, audit: Audit, item_code: str) -> JsonResponse:
-    try:
-        body = load_json(request.body or b"{}")
-        if not isinstance(body, dict):
-            raise ValueError
-        base_version = _version(body.get("base_version"))
-    except RequestDataTooBig:
-        return JsonResponse({"errors": [too_large_message()]}, status=413)
-    except (ValueError, TypeError):
-        return JsonResponse({"errors": [_("The request could not be read.")]}, status=400)
-    try:
-        answer = services.answer_save(
-            actor=request.user,
-            audit=audit,
-            item_code=item_code,
-            status=body.get("status"),  # type: ignore[arg-type]
-            notes=str(body.get("notes") or ""),
-            evidence=body.get("evidence") or [],
-            base_version=base_version,
+    def render(self, row: ItemRow) -> SafeString:
+        parts, answer, code = self.parts, row.answer, text(row.code)
+        carried = bool(answer and answer.carried_over)
+        flags = "".join(
+            flag
+            for flag, on in (
+                (" data-answered", answer is not None),
+                (" data-carried", carried),
+                (" data-mine", row.mine),
+                (" hidden", row.hidden),
+                (' data-state="conflict"', row.conflict is not None),
+            )
+            if on
         )
-    except PermissionDenied as error:
-        return JsonResponse({"errors": [str(error) or _("You may not change this audit.")]}, status=403)
-    except AuditLocked as error:
-        return JsonResponse({"locked": True, "errors": [str(error)]}, status=409)
-    except AnswerConflict as conflict:
-        return JsonResponse(
-            {
-                "conflict": _answer_payload(conflict.current),
-                "errors": [_("Someone else changed this answer while you were editing it.")],
-            },
-            status=409,
-        )
-    except ValidationError as error:
-        return JsonResponse({"errors": error.messages}, status=400)
-    history_html = render_to_string(
-        "audits/_item_history.html",
-        {"changes": selectors.item_changes(audit=audit, item_code=item_code)},
-        request=request,
-    )
-    return JsonResponse(
-        {
-            "answer": _answer_payload(answer),
-            "score": score_payload(selectors.audit_score(audit=audit), band_labels_localized()),
-            "history_html": history_html,
+        choice = parts["choice"]
+        values = {
+            "code": code,
+            "version": str(row.base_version),
+            "save_url": text(row.save_url),
+            "server_status": text(answer.status if answer else ""),
+            "flags": flags,
+            "open": "" if row.folded else " open",
+            "title": text(row.title),
+            "status_label": text(row.status_label),
+            "carried_tag": parts["carried_tag"].fill({}) if carried else "",
+            "guidance": parts["guidance"].fill({"guidance": lines(row.guidance)}) if row.guidance else "",
+            "choices": "".join(
+                choice.fill(
+                    {
+                        "code": code,
+                        "value": value,
+                        "checked": " checked" if value == row.status else "",
+                        "label": label,
+                        "points": points,
+                    }
+                )
+                for value, label, points in self.statuses
+            ),
+            "notes": text(row.notes),
+            "evidence_text": text(row.evidence_text),
+            "errors": "".join(parts["error"].fill({"error": text(error)}) for error in row.errors),
+            "conflict": self._conflict(row) if row.conflict is not None else "",
+            "confirm": parts["confirm"].fill({}) if carried else "",
+            "answered_by": text(row.answered_by),
+            "readonly_status": text(row.status_label) if answer else self.not_answered,
+            "readonly_notes": parts["readonly_notes"].fill({"notes": lines(answer.notes)})
+            if answer and answer.notes
+            else "",
+            "readonly_links": self._links(answer.evidence) if answer and answer.evidence else "",
+            "evidence": self._evidence(row) if self.has_evidence else "",
+            "history_url": text(row.history_url),
+            "history_count": str(row.history_count),
         }
-    )
+        return self.item.fill(values)
 
+    def _links(self, links: list[str]) -> str:
+        link = self.parts["readonly_link"]
+        return self.parts["readonly_links"].fill({"links": "".join(link.fill({"link": text(x)}) for x in links)})
 
-def _form_answer_save(request: HttpRequest, audit: Audit, item_code: str) -> HttpResponse:
-    form = AnswerForm(request.POST)
-    typed = {
-        "status": request.POST.get("status", ""),
-        "notes": request.POST.get("notes", ""),
-        "evidence_text": request.POST.get("evidence", ""),
-    }
-    if not form.is_valid():
-        errors = [str(message) for messages_ in form.errors.values() for message in messages_]
-        return _questionnaire(request, audit, {item_code: {**typed, "errors": errors}}, status=400)
-    try:
-        services.answer_save(
-            actor=request.user,
-            audit=audit,
-            item_code=item_code,
-            status=form.cleaned_data["status"],
-            notes=form.cleaned_data["notes"],
-            evidence=form.evidence_links(),
-            base_version=form.cleaned_data["base_version"],
+    def _conflict(self, row: ItemRow) -> str:
+        return render_to_string(
+            "audits/_item_conflict.html", {**self.page, "row": row, "conflict": row.conflict}, self.request
         )
-    except AuditLocked as error:
-        messages.error(request, str(error))
-        return redirect("audits:audit-detail", audit_id=audit.pk)
-    except AnswerConflict as conflict:
-        # Keep the typed text in the form; show theirs next to it, with their version as the new base.
-        override = {**typed, "conflict": conflict.current, "base_version": conflict.current.version}
-        return _questionnaire(request, audit, {item_code: override}, status=409)
-    except ValidationError as error:
-        return _questionnaire(request, audit, {item_code: {**typed, "errors": error.messages}}, status=400)
-    messages.success(request, _("Answer saved."))
-    return redirect(reverse("audits:audit-detail", kwargs={"audit_id": audit.pk}) + f"#item-{item_code}")
+
+    def _evidence(self, row: ItemRow) -> str:
+        # The evidence sources' own templates, per item, only on projects where a source has something
+        # (their tags read the findings once per page).
+        return render_to_string("audits/_item_evidence.html", {**self.page, "row": row}, self.request)
 
 
-@require_POST
-def answer_save(request: HttpRequest, audit_id: int, item_code: str) -> HttpResponse:
+def _evidence_sources(audit: Audit) -> tuple[bool, bool]:
+    """Whether the project has an MLflow connection, and CI reports, in one query: items show a source's
+    evidence block only where the source has something, never an empty heading."""
+    row = Project.objects.filter(pk=audit.project_id).values_list(
+        Exists(MlflowConnection.objects.filter(project_id=OuterRef("pk"))),
+        Exists(Report.objects.filter(project_id=OuterRef("pk"))),
+    )
+    found = next(iter(row), (False, False))
+    return bool(found[0]), bool(found[1])
+
+
+def _query(show: str, collapse: bool) -> str:
+    """The page's own query string for a filter and a fold state (the no-script path of both)."""
+    params = [f"show={show}"] if show else []
+    if collapse:
+        params.append(f"collapse={COLLAPSE_ANSWERED}")
+    return "?" + "&".join(params)
+
+
+def _filter_links(show: str, collapse: bool, counts: dict[str, int]) -> list[dict[str, Any]]:
+    labels = {"": _("All items"), "unanswered": _("Unanswered"), "carried": _("Carried over"), "mine": _("Mine")}
+    return [
+        {"key": key, "label": label, "count": counts.get(key, 0), "href": _query(key, collapse), "current": key == show}
+        for key, label in labels.items()
+    ]
+
+
+def _matches(row: ItemRow, show: str) -> bool:
+    if show == "unanswered":
+        return row.answer is None
+    if show == "carried":
+        return bool(row.answer and row.answer.carried_over)
+    return row.mine
+
+
+def audit_detail(request: HttpRequest, audit_id: int) -> HttpResponse:
+    return questionnaire_page(request, selectors.audit_for_user(user=request.user, audit_id=audit_id))
+
+
+def item_history(request: HttpRequest, audit_id: int, item_code: str) -> HttpResponse:
+    """One item's history as an HTML fragment, for the page's script when the item's history is opened."""
     audit = selectors.audit_for_user(user=request.user, audit_id=audit_id)
-    if request.content_type == "application/json":
-        return _json_answer_save(request, audit, item_code)
-    return _form_answer_save(request, audit, item_code)
+    changes = list(selectors.item_changes(audit=audit, item_code=item_code))
+    if not changes and not audit.rubric.items.filter(code=item_code).exists():
+        raise Http404("No such item.")
+    return render(request, "audits/_item_history.html", {"changes": changes})
 
 
 def _result_url(audit: Audit) -> str:
@@ -296,9 +404,15 @@ def audit_submit(request: HttpRequest, audit_id: int) -> HttpResponse:
 
 
 def audit_history(request: HttpRequest, audit_id: int) -> HttpResponse:
+    """Every change of the audit's answers; ?item=<code> narrows it to one item (the questionnaire's
+    no-script link from an item's history)."""
     audit = selectors.audit_for_user(user=request.user, audit_id=audit_id)
+    item_code = request.GET.get("item", "")
+    changes = (
+        selectors.item_changes(audit=audit, item_code=item_code) if item_code else selectors.audit_changes(audit=audit)
+    )
     return render(
         request,
         "audits/audit_history.html",
-        {"audit": audit, "project": audit.project, "changes": selectors.audit_changes(audit=audit)},
+        {"audit": audit, "project": audit.project, "changes": changes, "item_code": item_code},
     )

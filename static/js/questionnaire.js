@@ -2,6 +2,7 @@
 // shown comes from the server's answer (it is never computed here). Typed text stays in the
 // fields and in localStorage until the server has it, so a failed save or a closed tab loses nothing.
 // Without this script every item is a plain form that posts and redirects back.
+// Histories, filters and folding are questionnaire-guide.js (for every reader, not only editors).
 (function () {
   "use strict";
 
@@ -50,6 +51,7 @@
   }
 
   function showScore(score) {
+    // Sums, progress and the lowest section, from the server's score after a save.
     root.querySelectorAll("[data-final]").forEach(function (el) { el.textContent = score.final; });
     root.querySelectorAll("[data-band]").forEach(function (el) {
       el.textContent = score.band;
@@ -61,8 +63,16 @@
     });
     Object.keys(score.sections).forEach(function (key) {
       var section = score.sections[key];
+      var weakest = (score.weakest || []).indexOf(key) >= 0;
       document.querySelectorAll('[data-section-sum="' + key + '"]').forEach(function (el) {
         el.textContent = section.score + " / " + section.max;
+      });
+      document.querySelectorAll('[data-section-progress="' + key + '"]').forEach(function (el) {
+        el.textContent = section.answered + "/" + section.total;
+      });
+      document.querySelectorAll('[data-section-nav="' + key + '"], [data-section="' + key + '"]').forEach(function (el) {
+        el.classList.toggle("is-weakest", weakest);
+        el.querySelectorAll("[data-weakest-tag]").forEach(function (tag) { tag.hidden = !weakest; });
       });
     });
     document.querySelectorAll("[data-unanswered]").forEach(function (el) { el.textContent = score.unanswered; });
@@ -87,7 +97,7 @@
     this.retryDelay = 0;
     this.stateEl = article.querySelector("[data-save-state]");
     this.errorsEl = article.querySelector("[data-errors]");
-    this.conflictEl = article.querySelector("[data-conflict]");
+    this.conflictEl = article.querySelector("[data-conflict]");  // rendered by the server, or made on demand
     this.bind();
     this.restoreLocal();
   }
@@ -159,13 +169,27 @@
         self.schedule(0);
       }
     });
-    var takeTheirs = this.article.querySelector("[data-take-theirs]");
-    if (takeTheirs) {
-      takeTheirs.addEventListener("click", function (event) {
-        event.preventDefault();
-        self.takeTheirs();
-      });
+    if (this.conflictEl) this.bindConflict();
+  };
+
+  ItemSaver.prototype.bindConflict = function () {
+    var self = this;
+    this.conflictEl.querySelector("[data-take-theirs]").addEventListener("click", function (event) {
+      event.preventDefault();
+      self.takeTheirs();
+    });
+  };
+
+  ItemSaver.prototype.conflictBox = function () {
+    // One empty box per page, in a <template>; an item gets its own copy on its first conflict.
+    if (!this.conflictEl) {
+      var template = document.getElementById("conflict-template");
+      this.conflictEl = template.content.firstElementChild.cloneNode(true);
+      this.conflictEl.hidden = true;
+      this.form.insertBefore(this.conflictEl, this.form.querySelector("[data-foot]"));
+      this.bindConflict();
     }
+    return this.conflictEl;
   };
 
   ItemSaver.prototype.remember = function () {
@@ -185,6 +209,7 @@
     // Unsaved text from an earlier visit. Save it based on the version it was typed against,
     // so a change someone made since then shows up as a conflict instead of being overwritten.
     this.fill(stored);
+    this.article.dispatchEvent(new CustomEvent("answer-restored", { bubbles: true }));
     this.version = stored.base_version || 0;
     this.setState("restored", strings.restored);
     this.schedule(0);
@@ -276,15 +301,12 @@
     this.retryDelay = 0;
     this.showErrors([]);
     showScore(data.score);
-    var history = this.article.querySelector("[data-history]");
-    if (history && data.history_html !== undefined) {
-      history.innerHTML = data.history_html;
-      var count = this.article.querySelector("[data-history-count]");
-      if (count) count.textContent = String(history.querySelectorAll("li").length);
-    }
+    var article = this.article;
     if (!data.answer.carried_over) {
-      this.article.querySelectorAll("[data-carried], [data-confirm-answer]").forEach(function (el) { el.remove(); });
+      article.querySelectorAll("[data-carried-tag], [data-confirm-answer]").forEach(function (el) { el.remove(); });
     }
+    // questionnaire-guide.js keeps the item's flags, filter counts and open history up to date.
+    article.dispatchEvent(new CustomEvent("answer-saved", { bubbles: true, detail: data }));
     var by = this.article.querySelector("[data-answered-by]");
     if (by) by.textContent = format(strings.answeredBy, { who: data.answer.answered_by, when: data.answer.answered_at });
     if (this.dirty || !sameAnswer(sent, this.values())) {
@@ -317,7 +339,7 @@
   ItemSaver.prototype.conflict = function (theirs) {
     this.theirs = theirs;
     this.waitingForUser = true;
-    var box = this.conflictEl;
+    var box = this.conflictBox();
     box.querySelectorAll("[data-their]").forEach(function (el) {
       var value = theirs[el.dataset.their];
       el.textContent = Array.isArray(value) ? value.join("\n") : value || "—";
@@ -369,14 +391,15 @@
   });
 
   var dialog = document.getElementById("submit-dialog");
-  var opener = document.querySelector("[data-open-submit]");
-  if (dialog && opener && typeof dialog.showModal === "function") {
-    opener.addEventListener("click", function (event) {
-      event.preventDefault();
-      var pending = pendingSaves() > 0;
-      dialog.querySelector("[data-pending-warning]").hidden = !pending;
-      dialog.querySelector("[data-submit-confirm]").disabled = pending;
-      dialog.showModal();
+  if (dialog && typeof dialog.showModal === "function") {
+    document.querySelectorAll("[data-open-submit]").forEach(function (opener) {
+      opener.addEventListener("click", function (event) {
+        event.preventDefault();
+        var pending = pendingSaves() > 0;
+        dialog.querySelector("[data-pending-warning]").hidden = !pending;
+        dialog.querySelector("[data-submit-confirm]").disabled = pending;
+        dialog.showModal();
+      });
     });
     dialog.querySelector("[data-close-dialog]").addEventListener("click", function () { dialog.close(); });
   }

@@ -24,7 +24,7 @@ def test_json_save_returns_the_saved_answer_and_the_servers_score(draft, editor,
     assert data["score"]["total"] == 28
     assert data["score"]["final"] == "0"
     assert data["score"]["sections"]["data"]["score"] == "1"
-    assert "CI" in data["history_html"]
+    assert data["history_changed"] is True
     answer = Answer.objects.get(audit=draft, item__code=item_code)
     assert answer.evidence == ["https://ci.example.com/1"]
     assert answer.answered_by == editor
@@ -151,6 +151,10 @@ def test_history_is_shown_per_item_and_per_audit(draft, editor, manager, item_co
     client = signed_in(editor)
     page = client.get(f"/audits/{draft.pk}/").content.decode()
     assert "data-history-count>2<" in page
+    assert "first words" not in page  # read when the item's history is opened
+    fragment = client.get(f"/audits/{draft.pk}/items/{item_code}/history/").content.decode()
+    assert "first words" in fragment and "second words" in fragment
+    assert "<html" not in fragment
     history = client.get(f"/audits/{draft.pk}/history/").content.decode()
     assert "first words" in history and "second words" in history
     assert editor.username in history and manager.username in history

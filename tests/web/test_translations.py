@@ -45,3 +45,22 @@ def test_spanish_translations_keep_every_placeholder():
         for key, text in fields.items():
             if key.startswith("msgstr"):
                 assert sorted(set(PLACEHOLDER.findall(text))) == expected, fields["msgid"]
+
+
+def test_change_is_a_noun_in_spanish_tables_and_a_verb_on_the_language_button():
+    from django.utils import translation
+
+    with translation.override("es"):
+        assert translation.gettext("Change") == "Cambio"  # the portfolio's and compare page's column
+        assert translation.pgettext("verb: apply the chosen language", "Change") == "Cambiar"
+
+
+def test_a_carried_over_answer_reads_naturally_in_spanish(submitted, manager, signed_in):
+    from audits import services
+
+    audit = services.audit_start(actor=manager, project=submitted.project, copy_from_latest=True)
+    client = signed_in(manager)
+    client.cookies["django_language"] = "es"
+    content = client.get(f"/audits/{audit.pk}/", headers={"accept-language": "es"}).content.decode()
+    assert "Traída de la auditoría anterior: confírmala" in content
+    assert "Arrastrada" not in content
