@@ -20,6 +20,15 @@ def make_user(username: str, **extra: object):
     )
 
 
+@pytest.fixture(autouse=True)
+def default_language_after_each_test():
+    """A page rendered in Spanish leaves the thread's language active; the next test starts in English."""
+    yield
+    from django.utils import translation
+
+    translation.activate("en")
+
+
 @pytest.fixture
 def rubric(db) -> Rubric:
     found = Rubric.objects.filter(slug=BUILTIN_SLUG, version="2017").first()
