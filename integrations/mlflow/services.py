@@ -20,7 +20,6 @@ from audits.models import Audit, Project, Role
 from audits.selectors import has_role
 from audits.services import answer_save
 from audits.validators import contains_nul, nul_message
-from integrations.mlflow import local_store
 from integrations.mlflow.client import Credentials, MlflowClient, MlflowError, check_url
 from integrations.mlflow.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
 from integrations.mlflow.facts import DEFAULT_THRESHOLDS, OPTIONAL_KINDS
@@ -68,13 +67,10 @@ def validate_tracking_uri(uri: str) -> str:
     uri = (uri or "").strip()
     scheme = urlsplit(uri).scheme
     if scheme in ("file", "sqlite") or (not scheme and uri):
-        if not settings.MLAUDIT_ALLOW_LOCAL_MLFLOW:
-            raise ValidationError(
-                {"tracking_uri": [_("Local MLflow stores are disabled here; set MLAUDIT_ALLOW_LOCAL_MLFLOW=true.")]}
-            )
-        if scheme != "sqlite":
-            raise ValidationError({"tracking_uri": [_("Of the local stores only sqlite: URIs can be read.")]})
-        return uri
+        # mlaudit reads MLflow only through its REST API (a store's own schema is private to MLflow).
+        raise ValidationError(
+            {"tracking_uri": [_("Give the http(s) URL of an MLflow server; serve a local store with `mlflow server`.")]}
+        )
     try:
         check_url(uri)
     except MlflowError as exc:
@@ -213,13 +209,7 @@ def connection_delete(*, actor: Any, connection: MlflowConnection) -> None:
 
 
 def client_for(connection: MlflowConnection, **overrides: Any) -> Any:
-    """The REST client for http(s) servers; the local reader for sqlite: stores (when allowed)."""
-    if urlsplit(connection.tracking_uri).scheme == "sqlite":
-        if not settings.MLAUDIT_ALLOW_LOCAL_MLFLOW:
-            raise local_store.LocalStoreRefused(
-                _("Local MLflow stores are disabled; set MLAUDIT_ALLOW_LOCAL_MLFLOW=true.")
-            )
-        return local_store.LocalStoreClient(connection.tracking_uri)
+    """The REST client of the connection's tracking server."""
     credentials = Credentials(connection.auth_type, connection.username, decrypt_secret(connection.secret_encrypted))
     return MlflowClient(connection.tracking_uri, credentials, verify_tls=connection.verify_tls, **overrides)
 
