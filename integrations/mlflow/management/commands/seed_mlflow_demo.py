@@ -4,13 +4,15 @@
 
 `manage.py run_demo` (make run) starts the server and runs this in the background. Needs the optional
 `mlflow` package; without it, it says so and changes nothing. A server already holding the demo is not
-seeded again; the connection is pointed at the given URI and synced.
+seeded again; the connection is pointed at the given URI (its port may change at each start) and synced.
+MLflow's MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD, when set, are used by both.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import time
 from typing import Any
 
@@ -58,7 +60,7 @@ class Command(BaseCommand):
             return
         if demo.demo_manager(project) is None:
             raise CommandError(f"{PREFIX} the team of '{project.slug}' has no manager to act as.")
-        connection = demo.connect(project, uri, fresh=fresh)
+        connection = demo.connect(project, uri, fresh=fresh, auth=_auth_from_environment())
         try:
             demo.sync(connection)
             if fresh:  # a second sync after the release, so the alias history shows challenger → champion
@@ -74,6 +76,15 @@ class Command(BaseCommand):
                 f"its links open the MLflow UI at {uri}/ ({_since(started)})."
             )
         )
+
+
+def _auth_from_environment() -> dict[str, str] | None:
+    """A server with MLflow's basic auth: the credentials MLflow's own client read for seeding
+    (MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD) are the connection's too."""
+    username, password = os.environ.get("MLFLOW_TRACKING_USERNAME"), os.environ.get("MLFLOW_TRACKING_PASSWORD")
+    if username and password:
+        return {"type": "basic", "username": username, "password": password}
+    return None
 
 
 def _since(started: float) -> str:
