@@ -67,6 +67,7 @@ BY_HAND_COMMIT = "a2b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9"
 
 def quiet() -> None:
     """Silence what MLflow says that means nothing to a demo user ("View run at …", schema hints)."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # the demo sends nothing out of this machine
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     os.environ.setdefault("MLFLOW_PRINT_MODEL_URLS_ON_CREATION", "false")
     for name in ("mlflow", "alembic", "urllib3.connectionpool"):

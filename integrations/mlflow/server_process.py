@@ -91,7 +91,9 @@ class MlflowServerProcess:
         ]  # fmt: skip
 
     def environment(self) -> dict[str, str]:
-        return {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **self.extra_env}
+        # No job runner, and no usage telemetry sent out of this machine.
+        quiet = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "MLFLOW_DISABLE_TELEMETRY": "true"}
+        return {**os.environ, **quiet, **self.extra_env}
 
     def launch(self) -> None:
         """Start the server in the background and return at once (see wait_until_healthy)."""
