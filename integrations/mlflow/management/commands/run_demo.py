@@ -72,7 +72,10 @@ class Command(BaseCommand):
             raise CommandError(f"Give the dashboard's address as HOST:PORT, not {options['addrport']!r}.")
         if not _can_bind(host, int(port_text)):
             raise CommandError(f"The dashboard cannot listen on {host}:{port_text}: the port is in use (set PORT=…).")
-        signal.signal(signal.SIGTERM, _interrupt)
+        # SIGTERM and a closed terminal stop like Ctrl-C. SIGINT too, explicitly: a shell without job control
+        # starts background commands with it ignored, and Python then never raises KeyboardInterrupt.
+        for stop in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            signal.signal(stop, _interrupt)
         server = self._launch_mlflow()
         seeding = _Seeding(server, self.stdout) if server else None
         try:
@@ -105,6 +108,13 @@ class Command(BaseCommand):
         return server
 
 
+def _first_error(message: str) -> str:
+    """The telling line of a failed start: uvicorn's ERROR line (e.g. the port is taken), else the first."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    errors = [line.split("ERROR:", 1)[1].strip() for line in lines if "ERROR:" in line]
+    return f"{lines[0].rstrip(':')}: {errors[-1]}" if errors else lines[0].rstrip(":")
+
+
 def _shown(path: Path) -> str:
     with contextlib.suppress(ValueError):
         return str(path.resolve().relative_to(Path.cwd().resolve()))
@@ -130,8 +140,7 @@ class _Seeding:
             self.server.wait_until_healthy(HEALTH_TIMEOUT)
         except MlflowServerError as exc:
             if not self.stopping.is_set():
-                first = str(exc).splitlines()[0]
-                self.stdout.write(f"MLflow demo: {first} (see {_shown(self.server.log_path)}).")
+                self.stdout.write(f"MLflow demo: {_first_error(str(exc))} (see {_shown(self.server.log_path)}).")
             return
         command = [
             sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "seed_mlflow_demo",
