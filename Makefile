@@ -57,8 +57,10 @@ test: lint
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
 # Benchmarks (see bench/README.md); figures are recorded in bench/RESULTS.md.
+# `make bench BENCH="load portfolio"` runs only those (bench/<name>.py); empty runs every one.
+BENCH ?=
 bench: $(VENV)/.installed-dev
-	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m bench
+	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) var/staticfiles .pytest_cache .mypy_cache .ruff_cache

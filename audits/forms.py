@@ -42,6 +42,12 @@ class ProjectForm(forms.ModelForm):
 
 class ProjectCreateForm(ProjectForm):
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), empty_label=None)
+    # Shown only after a warning: a second project with a name the team already uses is allowed, never silent.
+    confirm_duplicate = forms.BooleanField(
+        label=_("Create it anyway (the team already has a project with this name)"),
+        required=False,
+        widget=forms.HiddenInput,
+    )
 
     class Meta(ProjectForm.Meta):
         fields = ["team", *ProjectForm.Meta.fields]
@@ -49,6 +55,12 @@ class ProjectCreateForm(ProjectForm):
     def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = teams  # type: ignore[attr-defined]
+
+
+def reveal_confirmation(form: forms.BaseForm, field: str, message: str) -> None:
+    """Turn a hidden confirmation box into a visible one, with the warning that explains it."""
+    form.fields[field].widget = forms.CheckboxInput()
+    form.add_error(field, message)
 
 
 class StartAuditForm(forms.Form):
@@ -61,6 +73,10 @@ class StartAuditForm(forms.Form):
         widget=forms.RadioSelect,
         choices=[(BLANK, _("Blank")), (COPY, _("From the last submitted audit"))],
         initial=BLANK,
+    )
+    # Shown only after a warning: the project already has an open draft that a second one would compete with.
+    confirm_second_draft = forms.BooleanField(
+        label=_("Start another draft anyway"), required=False, widget=forms.HiddenInput
     )
 
     def __init__(self, *args: Any, rubrics: QuerySet[Rubric], can_copy: bool, **kwargs: Any) -> None:

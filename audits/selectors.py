@@ -108,6 +108,15 @@ def latest_submitted_audit(*, project: Project) -> Audit | None:
     )
 
 
+def open_drafts(*, project: Project) -> QuerySet[Audit]:
+    return project.audits.filter(status=AuditStatus.DRAFT).order_by("-created_at", "-pk")
+
+
+def team_project_named(*, team: Team, name: str) -> Project | None:
+    """A project of the team with this name, ignoring case and surrounding spaces (a likely duplicate)."""
+    return team.projects.filter(name__iexact=name.strip()).first()
+
+
 # Portfolio and trends --------------------------------------------------------
 
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "audits",
     "evidence",
     "integrations.mlflow",
+    "integrations.reports",
 ]
 
 MIDDLEWARE = [
@@ -153,6 +154,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# A web request that sends a task must not hang while the broker is down: one quick connection attempt and
+# one retry, then the caller records the failure and answers "the task queue is unreachable".
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 # Logs (config/logging.py): JSON lines in production, readable text in development.
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
@@ -231,11 +236,36 @@ MLAUDIT_MLFLOW_TEST_TIMEOUT = env.float("MLAUDIT_MLFLOW_TEST_TIMEOUT", default=5
 MLAUDIT_MLFLOW_HTTP_RETRIES = env.int("MLAUDIT_MLFLOW_HTTP_RETRIES", default=3)
 MLAUDIT_MLFLOW_HTTP_BACKOFF = env.float("MLAUDIT_MLFLOW_HTTP_BACKOFF", default=0.5)
 MLAUDIT_MLFLOW_PAGE_SIZE = env.int("MLAUDIT_MLFLOW_PAGE_SIZE", default=1000)
+# A sync gets TIME_LIMIT seconds (then it stops and is recorded failed), and GRACE more before the worker
+# kills it; past that hard limit a sync still "running" is taken to have lost its worker.
 MLAUDIT_MLFLOW_SYNC_TIME_LIMIT = env.int("MLAUDIT_MLFLOW_SYNC_TIME_LIMIT", default=900)
+MLAUDIT_MLFLOW_SYNC_GRACE = env.int("MLAUDIT_MLFLOW_SYNC_GRACE", default=30)
+MLAUDIT_MLFLOW_SYNC_HARD_TIME_LIMIT = MLAUDIT_MLFLOW_SYNC_TIME_LIMIT + MLAUDIT_MLFLOW_SYNC_GRACE
 MLAUDIT_MLFLOW_SYNC_MAX_RETRIES = env.int("MLAUDIT_MLFLOW_SYNC_MAX_RETRIES", default=5)
 MLAUDIT_MLFLOW_SYNC_RETRY_BASE = env.float("MLAUDIT_MLFLOW_SYNC_RETRY_BASE", default=30.0)
 MLAUDIT_MLFLOW_SYNC_RETRY_MAX = env.float("MLAUDIT_MLFLOW_SYNC_RETRY_MAX", default=900.0)
 MLAUDIT_MLFLOW_NIGHTLY_HOUR = env.int("MLAUDIT_MLFLOW_NIGHTLY_HOUR", default=2)
+# Tasks are acknowledged when they end (acks_late), so a message whose worker died goes back to the queue
+# once Redis has held it unacknowledged this long. It must outlast the longest run (the hard limit) and the
+# longest retry wait (Redis also holds a retry's countdown unacknowledged), else a live task runs twice; kombu's
+# default of one hour would leave a sync of a killed worker waiting an hour.
+MLAUDIT_TASK_VISIBILITY_TIMEOUT = env.int(
+    "MLAUDIT_TASK_VISIBILITY_TIMEOUT",
+    default=int(max(MLAUDIT_MLFLOW_SYNC_HARD_TIME_LIMIT, MLAUDIT_MLFLOW_SYNC_RETRY_MAX)) + 60,
+)
+if max(MLAUDIT_MLFLOW_SYNC_HARD_TIME_LIMIT, MLAUDIT_MLFLOW_SYNC_RETRY_MAX) >= MLAUDIT_TASK_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured(
+        f"MLAUDIT_TASK_VISIBILITY_TIMEOUT ({MLAUDIT_TASK_VISIBILITY_TIMEOUT} s) must be longer than a sync's hard "
+        f"time limit ({MLAUDIT_MLFLOW_SYNC_HARD_TIME_LIMIT} s) and its longest retry wait "
+        f"({MLAUDIT_MLFLOW_SYNC_RETRY_MAX} s), "
+        "or a sync still running would be delivered to a second worker."
+    )
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": MLAUDIT_TASK_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    # How often a worker looks for messages past the visibility timeout (kombu's default: 10 s).
+    "unacked_restore_interval": env.float("CELERY_UNACKED_RESTORE_INTERVAL", default=10.0),
+}
 # Registry webhooks: a delivery signed more than this many seconds from now (either way) is refused.
 MLAUDIT_MLFLOW_WEBHOOK_TOLERANCE = env.int("MLAUDIT_MLFLOW_WEBHOOK_TOLERANCE", default=300)
 # Evidence levels (evidence/levels.py): "automated" needs the check on each of the last COUNT subjects
@@ -329,3 +359,11 @@ AXES_CLIENT_IP_CALLABLE = "config.proxy.client_ip"
 # 0, not None: DRF reads None as "take the whole X-Forwarded-For header", which any client can write.
 # (The throttles themselves use config.proxy.client_ip; this keeps DRF's own reading the same.)
 REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT  # type: ignore[assignment]  # mixed-value dict
+
+# CI reports (integrations/reports): size limit per file, how many to keep per project and kind, and what
+# makes a check "automated" there (K distinct CI runs over D days, the latest within F days).
+MLAUDIT_REPORT_MAX_BYTES = env.int("MLAUDIT_REPORT_MAX_BYTES", default=20 * 1024 * 1024)
+MLAUDIT_REPORTS_KEEP = env.int("MLAUDIT_REPORTS_KEEP", default=50)
+MLAUDIT_REPORTS_RECURRENCE_COUNT = env.int("MLAUDIT_REPORTS_RECURRENCE_COUNT", default=3)
+MLAUDIT_REPORTS_RECURRENCE_DAYS = env.float("MLAUDIT_REPORTS_RECURRENCE_DAYS", default=7.0)
+MLAUDIT_REPORTS_FRESH_DAYS = env.float("MLAUDIT_REPORTS_FRESH_DAYS", default=14.0)

@@ -4,10 +4,13 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("integrations.mlflow.api_urls")),
+    path("api/v1/", include("integrations.reports.api_urls")),
+    path("api/v1/", include("evidence.api_urls")),
     path("api/v1/", include("audits.api.urls")),
     path("api/", include("audits.api.schema_urls")),
     path("account/", include("audits.api.page_urls")),
     path("integrations/mlflow/", include("integrations.mlflow.urls")),
+    path("integrations/reports/", include("integrations.reports.urls")),
     path("", include("config.health_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -19,6 +19,7 @@ _ERROR_EXAMPLES: dict[int, tuple[str, str, str, dict[str, Any] | None]] = {
     403: ("Role too low", "permission_denied", "Your role in this team does not allow this.", None),
     404: ("Not visible", "not_found", "No such project.", None),
     409: ("Audit submitted", "audit_locked", "This audit is submitted and can no longer change.", None),
+    413: ("Too large", "too_large", "The report is 25000000 bytes; at most 20971520 are accepted.", None),
     429: ("Too many requests", "throttled", "Request was throttled. Expected available in 20 seconds.", None),
 }
 
@@ -28,6 +29,7 @@ _DESCRIPTIONS = {
     403: "Your role in the project's team does not allow this.",
     404: "Not found, or not visible to you.",
     409: "The audit is already submitted.",
+    413: "The request body or file is larger than the limit.",
     429: "Too many requests; see the Retry-After header.",
 }
 

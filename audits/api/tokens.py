@@ -35,6 +35,10 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # A push token may only post CI reports to this one project: the least a CI secret needs.
+    push_project = models.ForeignKey(
+        "audits.Project", on_delete=models.CASCADE, null=True, blank=True, related_name="push_tokens"
+    )
 
     class Meta:
         app_label = "audits"
@@ -70,19 +74,32 @@ def _split_key(key: str) -> str | None:
 # Services ----------------------------------------------------------------------
 
 
-def api_token_create(*, user: Any, name: str) -> tuple[ApiToken, str]:
-    """Create a token and return it with its key; the key is not stored and cannot be shown again."""
+def api_token_create(*, user: Any, name: str, push_project: Any | None = None) -> tuple[ApiToken, str]:
+    """Create a token and return it with its key; the key is not stored and cannot be shown again.
+
+    With `push_project` the token may only post reports to that project, and only a manager of its team
+    may create one.
+    """
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": [_("Give the token a name, for example the job that will use it.")]})
     if len(name) > MAX_NAME_LENGTH:
         raise ValidationError({"name": [_("Use at most %(n)s characters.") % {"n": MAX_NAME_LENGTH}]})
+    if push_project is not None:
+        # Imported here: audits.models imports this module to register ApiToken.
+        from audits.models import Role
+        from audits.selectors import has_role
+
+        if not has_role(user=user, team=push_project.team, at_least=Role.MANAGER):
+            raise ValidationError(_("Only a manager of the project's team can create a push token for it."))
     for _attempt in range(5):
         prefix = secrets.token_hex(PREFIX_LENGTH // 2)
         key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
         try:
             with transaction.atomic():
-                token = ApiToken.objects.create(user=user, name=name, prefix=prefix, key_hash=hash_key(key))
+                token = ApiToken.objects.create(
+                    user=user, name=name, prefix=prefix, key_hash=hash_key(key), push_project=push_project
+                )
         except IntegrityError:
             continue  # prefix collision: draw again
         return token, key
@@ -115,7 +132,9 @@ def api_token_for_key(key: str) -> ApiToken | None:
     prefix = _split_key(key)
     if prefix is None:
         return None
-    token = ApiToken.objects.select_related("user").filter(prefix=prefix, revoked_at__isnull=True).first()
+    token = (
+        ApiToken.objects.select_related("user", "push_project").filter(prefix=prefix, revoked_at__isnull=True).first()
+    )
     if token is None or not hmac.compare_digest(token.key_hash, hash_key(key)):
         return None
     return token

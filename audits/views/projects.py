@@ -5,11 +5,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from audits import selectors, services
-from audits.forms import ProjectCreateForm, ProjectForm, ProjectSearchForm, StartAuditForm
+from audits.forms import ProjectCreateForm, ProjectForm, ProjectSearchForm, StartAuditForm, reveal_confirmation
 from audits.models import Project, Role
 from audits.views.common import add_service_errors
 from rubric.models import Rubric
@@ -43,8 +46,8 @@ def project_create(request: HttpRequest) -> HttpResponse:
     if not teams.exists():
         raise PermissionDenied(_("Only team managers can create projects."))
     form = ProjectCreateForm(request.POST or None, teams=teams)
-    if request.method == "POST" and form.is_valid():
-        fields = {k: v for k, v in form.cleaned_data.items() if k != "team"}
+    if request.method == "POST" and form.is_valid() and not _warn_duplicate_name(form):
+        fields = {k: v for k, v in form.cleaned_data.items() if k not in {"team", "confirm_duplicate"}}
         try:
             project = services.project_create(actor=request.user, team=form.cleaned_data["team"], **fields)
         except ValidationError as error:
@@ -53,6 +56,37 @@ def project_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Project “%(name)s” created.") % {"name": project.name})
             return redirect("audits:project-detail", slug=project.slug)
     return render(request, "audits/project_form.html", {"form": form, "project": None})
+
+
+def _warn_duplicate_name(form: ProjectCreateForm) -> bool:
+    """True (with a warning on the form) when the team already has a project of that name and nobody confirmed."""
+    twin = selectors.team_project_named(team=form.cleaned_data["team"], name=form.cleaned_data["name"])
+    if twin is None or form.cleaned_data.get("confirm_duplicate"):
+        return False
+    reveal_confirmation(
+        form,
+        "confirm_duplicate",
+        _("The team already has a project named “%(name)s” (%(url)s). Tick the box to create a second one.")
+        % {"name": twin.name, "url": reverse("audits:project-detail", args=[twin.slug])},
+    )
+    return True
+
+
+def _warn_second_draft(form: StartAuditForm, project: Project) -> bool:
+    """True (with a warning on the form) when the project has an open draft and nobody confirmed another."""
+    draft = selectors.open_drafts(project=project).first()
+    if draft is None or form.cleaned_data.get("confirm_second_draft"):
+        return False
+    reveal_confirmation(
+        form,
+        "confirm_second_draft",
+        _("This project already has an open draft, started on %(date)s (%(url)s). Tick the box to start another.")
+        % {
+            "date": date_format(timezone.localtime(draft.created_at), "DATE_FORMAT"),
+            "url": reverse("audits:audit-detail", args=[draft.pk]),
+        },
+    )
+    return True
 
 
 @require_http_methods(["GET", "POST"])
@@ -86,6 +120,7 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     project = selectors.project_for_user(user=request.user, slug=slug)
     role = selectors.team_role(user=request.user, team=project.team)
     is_manager = selectors.has_role(user=request.user, team=project.team, at_least=Role.MANAGER)
+    badge_url = request.build_absolute_uri(reverse("api-project-badge", args=[project.slug]))
     return render(
         request,
         "audits/project_detail.html",
@@ -97,6 +132,8 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "audits": selectors.project_audits(project=project),
             "bands": band_labels_localized(),
             "start_form": _start_form(project) if is_manager else None,
+            "badge_url": badge_url,
+            "badge_markdown": f"![ML Test Score]({badge_url})",
         },
     )
 
@@ -107,7 +144,7 @@ def audit_start(request: HttpRequest, slug: str) -> HttpResponse:
     if not selectors.has_role(user=request.user, team=project.team, at_least=Role.MANAGER):
         raise PermissionDenied(_("Only team managers can start audits."))
     form = _start_form(project, request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and not _warn_second_draft(form, project):
         try:
             audit = services.audit_start(
                 actor=request.user,

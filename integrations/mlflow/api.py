@@ -8,14 +8,17 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audits.api.exceptions import envelope
 from audits.api.schema import SLUG_PATTERN
+from audits.api.serializers import ErrorSerializer
 from audits.selectors import audit_for_user, project_for_user
+from evidence.sources import SOURCES, find
 from integrations.mlflow import selectors, services, webhooks
 from integrations.mlflow.models import AuthType, MlflowConnection, Schedule, SyncRun, SyncTrigger
 
@@ -106,17 +109,6 @@ class SyncOutput(serializers.Serializer):
 class SyncAcceptedOutput(serializers.Serializer):
     sync = serializers.IntegerField(help_text="The first queued sync (one per connection).")
     syncs = SyncOutput(many=True)
-
-
-class FindingOutput(serializers.Serializer):
-    item = serializers.CharField()
-    result = serializers.ChoiceField(choices=["pass", "fail", "unknown"])
-    reason = serializers.CharField()
-    links = serializers.ListField(child=serializers.CharField())
-    suggested_status = serializers.ChoiceField(choices=["automated", "manual"], allow_null=True)
-    synced_at = serializers.DateTimeField()
-    connection = serializers.IntegerField()
-    facts = serializers.DictField()
 
 
 def webhook_json(request: Request, connection: MlflowConnection) -> dict[str, Any]:
@@ -217,6 +209,13 @@ class FindingAcceptInput(serializers.Serializer):
     confirm_lower = serializers.BooleanField(
         required=False, default=False, help_text="Required (true) when accepting lowers the current answer."
     )
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=SOURCES, required=False, default="mlflow", help_text="Which source's finding to accept."
+    )
+
+
+class FindingSourceQuery(serializers.Serializer):
+    source = serializers.ChoiceField(choices=SOURCES, required=False, default="mlflow")  # type: ignore[assignment]
 
 
 # "from" is a Python keyword, so these serializers are built from a dict of their fields.
@@ -255,21 +254,27 @@ ITEM_CODE = OpenApiParameter(
 
 
 class FindingAcceptApi(APIView):
-    def _preview(self, request: Request, audit_id: int, item_code: str) -> tuple[Any, Any]:
+    def _preview(self, request: Request, audit_id: int, item_code: str, source: str) -> tuple[Any, Any]:
         audit = audit_for_user(user=request.user, audit_id=audit_id)
-        finding = selectors.findings_for_audit(audit=audit).get(item_code)
+        finding = (
+            selectors.findings_for_audit(audit=audit).get(item_code)
+            if source == "mlflow"
+            else find(audit.project, item_code, source)
+        )
         if finding is None:
-            raise Http404(_("There is no MLflow finding for this item yet."))
+            raise Http404(_("There is no finding of this source for this item yet."))
         return audit, selectors.accept_preview(audit=audit, finding=finding)
 
     @extend_schema(
         tags=TAG,
-        parameters=[ITEM_CODE],
+        parameters=[ITEM_CODE, FindingSourceQuery],
         responses=AcceptPreviewOutput,
-        summary="What accepting an item's MLflow finding would change",
+        summary="What accepting an item's finding (MLflow by default, or ?source=junit…) would change",
     )
     def get(self, request: Request, audit_id: int, item_code: str) -> Response:
-        _audit, preview = self._preview(request, audit_id, item_code)
+        query = FindingSourceQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        _audit, preview = self._preview(request, audit_id, item_code, query.validated_data["source"])
         if preview is None:
             raise DjangoValidationError(_("Only a passing finding can be accepted."))
         return Response(selectors.accept_preview_json(preview))
@@ -279,7 +284,7 @@ class FindingAcceptApi(APIView):
         parameters=[ITEM_CODE],
         request=FindingAcceptInput,
         responses=AcceptPreviewOutput,
-        summary="Accept an item's MLflow finding into the answer (lowering it needs confirm_lower: true)",
+        summary="Accept an item's finding into the answer (lowering it needs confirm_lower: true)",
     )
     def post(self, request: Request, audit_id: int, item_code: str) -> Response:
         audit = audit_for_user(user=request.user, audit_id=audit_id)
@@ -290,18 +295,31 @@ class FindingAcceptApi(APIView):
             audit=audit,
             item_code=item_code,
             confirm_lower=serializer.validated_data["confirm_lower"],
+            source=serializer.validated_data["source"],
         )
-        _audit, preview = self._preview(request, audit_id, item_code)
+        _audit, preview = self._preview(request, audit_id, item_code, serializer.validated_data["source"])
         return Response(selectors.accept_preview_json(preview))
 
 
 class ProjectSyncApi(APIView):
     @extend_schema(
-        tags=TAG, request=None, responses={202: SyncAcceptedOutput}, summary="Queue a sync of every connection"
+        tags=TAG,
+        request=None,
+        responses={
+            202: SyncAcceptedOutput,
+            503: OpenApiResponse(
+                ErrorSerializer, description="The task queue is unreachable; the sync was recorded failed."
+            ),
+        },
+        summary="Queue a sync of every connection",
     )
     def post(self, request: Request, slug: str) -> Response:
         project = project_for_user(user=request.user, slug=slug)
-        syncs = services.project_sync_request(actor=request.user, project=project)
+        try:
+            syncs = services.project_sync_request(actor=request.user, project=project)
+        except services.TaskQueueUnreachable as exc:
+            body = envelope(status.HTTP_503_SERVICE_UNAVAILABLE, "task_queue_unreachable", str(exc))
+            return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         body = {"sync": syncs[0].pk, "syncs": [selectors.sync_state_json(s) for s in syncs]}
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
@@ -311,11 +329,3 @@ class SyncApi(APIView):
     def get(self, request: Request, sync_id: int) -> Response:
         sync: SyncRun = selectors.sync_for_user(user=request.user, sync_id=sync_id)
         return Response(selectors.sync_state_json(sync))
-
-
-class ProjectEvidenceApi(APIView):
-    @extend_schema(tags=TAG, responses=FindingOutput(many=True), summary="The latest finding per rubric item")
-    def get(self, request: Request, slug: str) -> Response:
-        project = project_for_user(user=request.user, slug=slug)
-        findings = selectors.latest_findings(project=project)
-        return Response([selectors.finding_json(f) for _code, f in sorted(findings.items())])

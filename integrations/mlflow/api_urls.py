@@ -23,6 +23,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="api-evidence-accept",
     ),
     path("projects/<slug:slug>/evidence/sync/", api.ProjectSyncApi.as_view(), name="api-evidence-sync"),
-    path("projects/<slug:slug>/evidence/", api.ProjectEvidenceApi.as_view(), name="api-evidence"),
     path("evidence-syncs/<int:sync_id>/", api.SyncApi.as_view(), name="api-evidence-sync-detail"),
 ]

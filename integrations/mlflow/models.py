@@ -101,6 +101,9 @@ class SyncRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # Set by each attempt as it starts: by then it has ended (the worker's hard time limit) or its retry has
+    # started. A sync still active past it lost its worker, and a new sync may start (jobs.sync_is_expired).
+    deadline = models.DateTimeField(null=True, blank=True)
     runs_read = models.PositiveIntegerField(default=0)
     versions_read = models.PositiveIntegerField(default=0)
     findings_written = models.PositiveIntegerField(default=0)

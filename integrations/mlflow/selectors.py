@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 
 from audits.models import Audit, Project, Role
 from audits.selectors import audit_status_map, has_role, visible_projects
+from evidence.sources import EvidenceFinding, snapshot_key
 from integrations.mlflow.models import ACTIVE_SYNC_STATES, AcceptedFinding, Finding, MlflowConnection, SyncRun
 from integrations.mlflow.rules import RULES
 from rubric.models import Item
@@ -75,6 +76,24 @@ def latest_findings(*, project: Project) -> dict[str, Finding]:
     for finding in rows:
         findings.setdefault(finding.item_code, finding)
     return findings
+
+
+def evidence_findings(project: Project) -> list[EvidenceFinding]:
+    """The latest MLflow finding per item, in the shape every evidence source shares."""
+    return [
+        EvidenceFinding(
+            item=code,
+            source="mlflow",
+            result=f.result,
+            suggested_status=f.suggested_status,
+            reason=f.localized_reason,
+            observed_at=f.synced_at,
+            links=list(f.links),
+            facts=f.facts,
+            origin={"connection": f.connection_id, "sync": f.sync_id, "synced_at": f.synced_at.isoformat()},
+        )
+        for code, f in sorted(latest_findings(project=project).items())
+    ]
 
 
 def findings_for_audit(*, audit: Audit) -> dict[str, Finding]:
@@ -161,7 +180,7 @@ class AcceptPreview:
     final_before: Decimal
     final_after: Decimal
     accepted: AcceptedFinding | None
-    finding_sync: int
+    finding_key: tuple[str, Any]
 
     @property
     def changes_status(self) -> bool:
@@ -173,8 +192,8 @@ class AcceptPreview:
 
     @property
     def accepted_this(self) -> bool:
-        """The last acceptance copied the finding as it is now (from the same sync)."""
-        return self.accepted is not None and self.accepted.snapshot.get("sync") == self.finding_sync
+        """The last acceptance copied the finding as it is now (from the same sync or report)."""
+        return self.accepted is not None and snapshot_key(self.accepted.snapshot) == self.finding_key
 
 
 def accepted_by_item(*, audit: Audit) -> dict[str, AcceptedFinding]:
@@ -193,7 +212,7 @@ def accepted_by_item(*, audit: Audit) -> dict[str, AcceptedFinding]:
 def accept_preview(
     *,
     audit: Audit,
-    finding: Finding,
+    finding: Finding | EvidenceFinding,
     status_map: dict[str, str] | None = None,
     accepted: dict[str, AcceptedFinding] | None = None,
 ) -> AcceptPreview | None:
@@ -224,7 +243,7 @@ def accept_preview(
         final_before=before.final,
         final_after=after.final,
         accepted=acceptances.get(finding.item_code),
-        finding_sync=finding.sync_id,
+        finding_key=finding.key if isinstance(finding, EvidenceFinding) else ("mlflow", finding.sync_id),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,11 +20,16 @@ from audits.models import Audit, Project, Role
 from audits.selectors import has_role
 from audits.services import answer_save
 from audits.validators import contains_nul, nul_message
-from integrations.mlflow.client import Credentials, MlflowClient, MlflowError, check_url
-from integrations.mlflow.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
+from evidence.sources import SOURCE_LABELS, SOURCES, EvidenceFinding, find
+from integrations.mlflow import jobs
+from integrations.mlflow.client import MlflowError, check_url
+from integrations.mlflow.crypto import SecretUnreadable, encrypt_secret
 from integrations.mlflow.facts import DEFAULT_THRESHOLDS, OPTIONAL_KINDS
+from integrations.mlflow.jobs import SyncRetry as SyncRetry  # re-exported: callers run syncs through services
+from integrations.mlflow.jobs import client_for
+from integrations.mlflow.jobs import sync_execute as sync_execute
+from integrations.mlflow.jobs import sync_mark_failed as sync_mark_failed
 from integrations.mlflow.models import (
-    ACTIVE_SYNC_STATES,
     AcceptedFinding,
     AuthType,
     Finding,
@@ -35,7 +40,7 @@ from integrations.mlflow.models import (
     SyncState,
     SyncTrigger,
 )
-from integrations.mlflow.sync import alias_history, fetch, store
+from integrations.mlflow.tasks import enqueue_sync
 from rubric.models import AnswerStatus
 
 log = logging.getLogger(__name__)
@@ -44,7 +49,6 @@ CONNECTION_FIELDS = (
     "name", "tracking_uri", "ui_url", "verify_tls", "experiments", "registered_models", "serving_alias", "schedule",
     "thresholds",
 )  # fmt: skip
-SCHEDULE_EVERY = {Schedule.HOURLY: timedelta(hours=1), Schedule.WEEKLY: timedelta(days=7)}
 
 
 def _require(user: Any, project: Project, role: str) -> None:
@@ -161,18 +165,6 @@ def _apply_auth(connection: MlflowConnection, auth: dict[str, Any] | None) -> No
         raise ValidationError({"auth": [_("Basic authentication needs a user name.")]})
 
 
-def _schedule_next(connection: MlflowConnection, *, after: datetime | None = None) -> None:
-    after = after or timezone.now()
-    if connection.schedule == Schedule.NIGHTLY:
-        # The next MLAUDIT_MLFLOW_NIGHTLY_HOUR o'clock, local time, strictly after `after`.
-        local = timezone.localtime(after)
-        night = local.replace(hour=settings.MLAUDIT_MLFLOW_NIGHTLY_HOUR, minute=0, second=0, microsecond=0)
-        connection.next_sync_at = night if night > local else night + timedelta(days=1)
-        return
-    every = SCHEDULE_EVERY.get(Schedule(connection.schedule))
-    connection.next_sync_at = after + every if every else None
-
-
 def connection_create(
     *, actor: Any, project: Project, auth: dict[str, Any] | None = None, **fields: Any
 ) -> MlflowConnection:
@@ -184,7 +176,7 @@ def connection_create(
         cleaned["name"] = urlsplit(cleaned["tracking_uri"]).netloc or "MLflow"
     connection = MlflowConnection(project=project, created_by=actor, **cleaned)
     _apply_auth(connection, auth or {"type": AuthType.NONE})
-    _schedule_next(connection)
+    jobs.schedule_next(connection)
     connection.save()
     return connection
 
@@ -198,7 +190,7 @@ def connection_update(
         setattr(connection, field, value)
     _apply_auth(connection, auth)
     if "schedule" in cleaned:
-        _schedule_next(connection)
+        jobs.schedule_next(connection)
     connection.save()
     return connection
 
@@ -206,12 +198,6 @@ def connection_update(
 def connection_delete(*, actor: Any, connection: MlflowConnection) -> None:
     _require(actor, connection.project, Role.MANAGER)
     connection.delete()
-
-
-def client_for(connection: MlflowConnection, **overrides: Any) -> Any:
-    """The REST client of the connection's tracking server."""
-    credentials = Credentials(connection.auth_type, connection.username, decrypt_secret(connection.secret_encrypted))
-    return MlflowClient(connection.tracking_uri, credentials, verify_tls=connection.verify_tls, **overrides)
 
 
 @dataclass(frozen=True)
@@ -246,40 +232,24 @@ def connection_test(*, actor: Any, connection: MlflowConnection) -> TestResult:
 # Syncs -----------------------------------------------------------------------
 
 
-def _stale_after() -> timedelta:
-    return timedelta(seconds=settings.MLAUDIT_MLFLOW_SYNC_TIME_LIMIT * (settings.MLAUDIT_MLFLOW_SYNC_MAX_RETRIES + 2))
+class TaskQueueUnreachable(Exception):
+    """The broker did not take a sync's task; the sync was recorded failed rather than left queued."""
+
+    def __init__(self, syncs: list[SyncRun]):
+        super().__init__(jobs.task_queue_unreachable_message())
+        self.syncs = syncs
 
 
 def sync_request(*, actor: Any | None, connection: MlflowConnection, trigger: str = SyncTrigger.USER) -> SyncRun:
-    """Queue a sync (or return the one already queued or running); the task is sent after commit."""
+    """Queue a sync (or return the one already queued or running); the task is sent after commit.
+
+    An active sync whose worker is gone (past its deadline) is failed first, so a new one starts at once.
+    Called outside a transaction, the returned sync already shows whether the broker took the task.
+    """
     if trigger == SyncTrigger.USER:
         _require(actor, connection.project, Role.MANAGER)
-    from integrations.mlflow.tasks import sync_connection  # tasks import services
-
-    with transaction.atomic():
-        MlflowConnection.objects.select_for_update().filter(pk=connection.pk).first()
-        active = connection.syncs.filter(state__in=ACTIVE_SYNC_STATES).order_by("-pk").first()
-        if active and active.queued_at > timezone.now() - _stale_after():
-            return active
-        if active:
-            _finish_failed(active.pk, "stale", _("Abandoned: no worker finished it in time."))
-        sync = SyncRun.objects.create(
-            connection=connection,
-            project_id=connection.project_id,
-            trigger=trigger,
-            requested_by=actor if trigger == SyncTrigger.USER else None,
-        )
-        transaction.on_commit(lambda: _enqueue(sync_connection, sync.pk))
-    return sync
-
-
-def _enqueue(task: Any, sync_id: int) -> None:
-    """Send the task; if the broker cannot take it, say so on the sync instead of leaving it queued."""
-    try:
-        task.delay(sync_id)
-    except Exception as exc:  # any broker failure ends the same way
-        log.warning("MLflow sync %s could not be queued: %s: %s", sync_id, type(exc).__name__, exc)
-        _finish_failed(sync_id, "broker", _("The task queue is unreachable; try again when the workers are back."))
+    requested_by = actor if trigger == SyncTrigger.USER else None
+    return jobs.sync_open(connection=connection, trigger=trigger, requested_by=requested_by, send=enqueue_sync)
 
 
 def project_sync_request(*, actor: Any, project: Project) -> list[SyncRun]:
@@ -287,74 +257,15 @@ def project_sync_request(*, actor: Any, project: Project) -> list[SyncRun]:
     connections = list(project.mlflow_connections.all())
     if not connections:
         raise ValidationError(_("This project has no MLflow connection yet."))
-    return [sync_request(actor=actor, connection=c) for c in connections]
+    syncs = [sync_request(actor=actor, connection=c) for c in connections]
+    if any(s.state == SyncState.FAILED and s.error_kind == jobs.BROKER for s in syncs):
+        raise TaskQueueUnreachable(syncs)
+    return syncs
 
 
 def syncs_dispatch_due(*, now: datetime | None = None) -> list[int]:
     """Queue a scheduled sync for every connection whose time has come; returns the sync ids."""
-    now = now or timezone.now()
-    queued = []
-    due = MlflowConnection.objects.exclude(schedule=Schedule.OFF).filter(next_sync_at__lte=now)
-    for connection in due.select_related("project"):
-        with transaction.atomic():
-            locked = MlflowConnection.objects.select_for_update(skip_locked=True).filter(pk=connection.pk).first()
-            if locked is None or (locked.next_sync_at and locked.next_sync_at > now):
-                continue
-            _schedule_next(locked, after=now)
-            locked.save(update_fields=["next_sync_at"])
-        queued.append(sync_request(actor=None, connection=locked, trigger=SyncTrigger.SCHEDULE).pk)
-    return queued
-
-
-def _finish_failed(sync_id: int, kind: str, message: str) -> None:
-    SyncRun.objects.filter(pk=sync_id, state__in=ACTIVE_SYNC_STATES).update(
-        state=SyncState.FAILED, finished_at=timezone.now(), error_kind=kind[:30], error=message[:2000]
-    )
-
-
-class SyncRetry(Exception):
-    """A transient failure; the task should try again later."""
-
-    def __init__(self, error: MlflowError):
-        super().__init__(error.message)
-        self.error = error
-
-
-def sync_execute(*, sync_id: int, final_attempt: bool) -> SyncRun | None:
-    """Run one attempt of a sync. Finished syncs are left alone, so a redelivered task is harmless."""
-    sync = SyncRun.objects.select_related("connection").filter(pk=sync_id).first()
-    if sync is None or sync.state not in ACTIVE_SYNC_STATES:
-        return sync
-    now = timezone.now()
-    SyncRun.objects.filter(pk=sync.pk).update(
-        state=SyncState.RUNNING, started_at=sync.started_at or now, attempts=sync.attempts + 1
-    )
-    connection = sync.connection
-    try:
-        history = alias_history(connection)
-        with client_for(connection) as client:
-            fetched = fetch(
-                client,
-                connection,
-                history,
-                page_size=settings.MLAUDIT_MLFLOW_PAGE_SIZE,
-                recent_runs=int({**connection.thresholds}.get("recent_runs", 10)),
-            )
-        store(sync, fetched, history)
-    except MlflowError as exc:
-        if exc.transient and not final_attempt:
-            SyncRun.objects.filter(pk=sync.pk).update(
-                error_kind=exc.kind, error=_("Retrying after: %(e)s") % {"e": exc.message}
-            )
-            raise SyncRetry(exc) from exc
-        _finish_failed(sync.pk, exc.kind, exc.message)
-    except SecretUnreadable as exc:
-        _finish_failed(sync.pk, "auth", str(exc))
-    return SyncRun.objects.get(pk=sync.pk)
-
-
-def sync_mark_failed(*, sync_id: int, kind: str, message: str) -> None:
-    _finish_failed(sync_id, kind, message)
+    return jobs.syncs_dispatch_due(now=now, send=enqueue_sync)
 
 
 # Accepting a finding into the audit ----------------------------------------------
@@ -368,7 +279,9 @@ def status_label(status: str | None) -> str:
     return str(STATUS_LABELS.get(AnswerStatus(status), status)) if status in AnswerStatus.values else status
 
 
-def finding_accept(*, actor: Any, audit: Audit, item_code: str, confirm_lower: bool = False) -> Any:
+def finding_accept(
+    *, actor: Any, audit: Audit, item_code: str, confirm_lower: bool = False, source: str = "mlflow"
+) -> Any:
     """Copy the latest passing finding into the answer: status as suggested, links as evidence, and a
     frozen snapshot kept with the answer. A person does this; nothing answers an item on its own.
 
@@ -378,9 +291,13 @@ def finding_accept(*, actor: Any, audit: Audit, item_code: str, confirm_lower: b
     from integrations.mlflow.selectors import accept_preview, findings_for_audit
 
     _require(actor, audit.project, Role.EDITOR)
-    finding: Finding | None = findings_for_audit(audit=audit).get(item_code)
+    if source not in SOURCES:
+        raise ValidationError({"source": [_("Unknown evidence source “%(source)s”.") % {"source": source}]})
+    finding: Finding | EvidenceFinding | None = (
+        findings_for_audit(audit=audit).get(item_code) if source == "mlflow" else find(audit.project, item_code, source)
+    )
     if finding is None:
-        raise ValidationError(_("There is no MLflow finding for this item yet."))
+        raise ValidationError(_("There is no finding of this source for this item yet."))
     if finding.result != FindingResult.PASS or not finding.suggested_status:
         raise ValidationError(_("Only a passing finding can be accepted."))
     current = audit.answers.filter(item__code=item_code).first()
@@ -401,8 +318,10 @@ def finding_accept(*, actor: Any, audit: Audit, item_code: str, confirm_lower: b
         )
     evidence = list(current.evidence) if current else []
     evidence += [link for link in finding.links if link not in evidence and link.startswith(("http://", "https://"))]
-    note = _("MLflow evidence, synced %(when)s: %(reason)s") % {
-        "when": timezone.localtime(finding.synced_at).strftime("%Y-%m-%d %H:%M"),
+    observed = finding.observed_at if isinstance(finding, EvidenceFinding) else finding.synced_at
+    note = _("Evidence from %(source)s, %(when)s: %(reason)s") % {
+        "source": SOURCE_LABELS.get(source, source),
+        "when": timezone.localtime(observed).strftime("%Y-%m-%d %H:%M"),
         "reason": finding.localized_reason,
     }
     notes = (

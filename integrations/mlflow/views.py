@@ -129,6 +129,8 @@ def sync_trigger(request: HttpRequest, slug: str) -> HttpResponse:
         services.project_sync_request(actor=request.user, project=project)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    except services.TaskQueueUnreachable as exc:
+        messages.error(request, str(exc))
     else:
         messages.info(request, _("Sync queued. This page shows its progress."))
     return redirect("mlflow:sync-history", slug=project.slug)
@@ -194,8 +196,11 @@ TRUE_FORM_VALUES = ("1", "true", "on", "yes")
 def finding_accept(request: HttpRequest, audit_id: int, item_code: str) -> HttpResponse:
     audit = audit_for_user(user=request.user, audit_id=audit_id)
     confirm_lower = request.POST.get(services.CONFIRM_LOWER, "").lower() in TRUE_FORM_VALUES
+    source = request.POST.get("source") or "mlflow"
     try:
-        services.finding_accept(actor=request.user, audit=audit, item_code=item_code, confirm_lower=confirm_lower)
+        services.finding_accept(
+            actor=request.user, audit=audit, item_code=item_code, confirm_lower=confirm_lower, source=source
+        )
     except ValidationError as exc:
         if services.CONFIRM_LOWER in getattr(exc, "error_dict", {}):
             messages.warning(
@@ -210,7 +215,5 @@ def finding_accept(request: HttpRequest, audit_id: int, item_code: str) -> HttpR
     except AnswerConflict:
         messages.error(request, _("Someone changed this answer meanwhile; review it and accept again."))
     else:
-        messages.success(
-            request, _("The MLflow finding was copied into the answer for %(code)s.") % {"code": item_code}
-        )
+        messages.success(request, _("The finding was copied into the answer for %(code)s.") % {"code": item_code})
     return redirect(reverse("audits:audit-detail", args=[audit.pk]) + f"#item-{item_code}")

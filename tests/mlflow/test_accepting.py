@@ -177,7 +177,7 @@ def test_an_accepted_finding_shows_who_accepted_it_and_when_until_a_newer_sync(
     assert "data-accept-done" in html and "data-accept-form" not in html
     finding_for(project, manager, suggested="automated")  # a newer sync suggests more
     newer = item_html(web_as(editor), automated_audit)
-    assert f"Evidence from an earlier sync was accepted by {editor.username}" in newer
+    assert f"Earlier evidence was accepted by {editor.username}" in newer
     assert "data-accept-form" in newer and "data-accept-done" not in newer
 
 

@@ -1,15 +1,25 @@
-"""Secrets at rest, the task's retry policy and the beat schedule."""
+"""Secrets at rest, the task's retry policy, lost workers and the beat schedule."""
 
 from __future__ import annotations
 
+import ast
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
 import pytest
+from celery.exceptions import TimeLimitExceeded
 from cryptography.fernet import Fernet
 from django.conf import settings as django_settings
+from django.utils import timezone
 
 from integrations.mlflow import services
 from integrations.mlflow.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
+from integrations.mlflow.jobs import SyncRetry
 from integrations.mlflow.models import SyncRun, SyncState, SyncTrigger
-from integrations.mlflow.tasks import retry_delay
+from integrations.mlflow.tasks import dispatch_due_syncs, sync_connection
 from tests.mlflow.conftest import celery_broker
 
 pytestmark = pytest.mark.django_db
@@ -42,13 +52,105 @@ def test_a_sync_whose_secret_cannot_be_decrypted_fails_with_a_clear_reason(manag
     assert (sync.state, sync.error_kind) == (SyncState.FAILED, "auth")
 
 
-def test_retry_delays_grow_exponentially_with_jitter_and_a_cap(settings):
-    settings.MLAUDIT_MLFLOW_SYNC_RETRY_BASE = 10
-    settings.MLAUDIT_MLFLOW_SYNC_RETRY_MAX = 100
-    for attempt, base in [(0, 10), (1, 20), (2, 40), (5, 100)]:
-        delays = {retry_delay(attempt) for _ in range(20)}
-        assert all(base <= d <= 2 * base for d in delays)
-        assert len(delays) > 1
+def test_the_sync_task_uses_celerys_own_retry_options_from_the_settings(settings):
+    assert sync_connection.autoretry_for == (SyncRetry,)
+    assert sync_connection.max_retries == settings.MLAUDIT_MLFLOW_SYNC_MAX_RETRIES
+    assert sync_connection.retry_backoff == settings.MLAUDIT_MLFLOW_SYNC_RETRY_BASE
+    assert sync_connection.retry_backoff_max == settings.MLAUDIT_MLFLOW_SYNC_RETRY_MAX
+    assert sync_connection.retry_jitter is True
+    assert sync_connection.acks_late and sync_connection.reject_on_worker_lost
+    assert sync_connection.time_limit == settings.MLAUDIT_MLFLOW_SYNC_HARD_TIME_LIMIT
+
+
+def test_tasks_and_jobs_import_no_services_so_services_can_import_the_tasks():
+    for module in ("tasks", "jobs"):
+        tree = ast.parse((Path(services.__file__).parent / f"{module}.py").read_text())
+        imported = {
+            (node.module or "") + "." + alias.name if isinstance(node, ast.ImportFrom) else alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for alias in node.names
+        }
+        assert not [name for name in imported if "services" in name], (module, imported)
+
+
+def test_a_killed_worker_is_redelivered_well_within_an_hour_but_never_while_its_sync_may_still_run(settings):
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    assert settings.MLAUDIT_MLFLOW_SYNC_HARD_TIME_LIMIT < visibility <= 20 * 60
+    assert visibility > settings.MLAUDIT_MLFLOW_SYNC_RETRY_MAX
+
+
+def test_a_visibility_timeout_shorter_than_the_hard_time_limit_is_refused_with_a_sentence():
+    env = {**os.environ, "MLAUDIT_MLFLOW_SYNC_TIME_LIMIT": "60", "MLAUDIT_TASK_VISIBILITY_TIMEOUT": "30"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.settings"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "MLAUDIT_TASK_VISIBILITY_TIMEOUT (30 s) must be longer than a sync's hard time limit (90 s)" in result.stderr
+
+
+def test_an_active_sync_past_its_deadline_is_failed_and_sync_now_starts_a_new_one(manager, project):
+    connection = services.connection_create(actor=manager, project=project, tracking_uri="http://127.0.0.1:9")
+    stuck = SyncRun.objects.create(
+        connection=connection, project=project, trigger=SyncTrigger.USER, state=SyncState.RUNNING, attempts=1,
+        deadline=timezone.now() - timedelta(seconds=1),
+    )  # fmt: skip
+    fresh = services.sync_request(actor=manager, connection=connection)
+    stuck.refresh_from_db()
+    assert fresh.pk != stuck.pk and fresh.state == SyncState.QUEUED
+    assert (stuck.state, stuck.error_kind) == (SyncState.FAILED, "worker_lost")
+    assert "The worker stopped before finishing" in stuck.error and stuck.finished_at is not None
+
+
+def test_a_running_sync_within_its_deadline_is_the_one_sync_now_returns(manager, project):
+    connection = services.connection_create(actor=manager, project=project, tracking_uri="http://127.0.0.1:9")
+    running = SyncRun.objects.create(
+        connection=connection, project=project, trigger=SyncTrigger.USER, state=SyncState.RUNNING, attempts=1,
+        deadline=timezone.now() + timedelta(seconds=60), queued_at=timezone.now() - timedelta(days=1),
+    )  # fmt: skip
+    assert services.sync_request(actor=manager, connection=connection).pk == running.pk
+
+
+def test_a_sync_delivered_again_after_all_its_attempts_is_failed_instead_of_run_again(manager, project, settings):
+    connection = services.connection_create(actor=manager, project=project, tracking_uri="http://127.0.0.1:9")
+    sync = SyncRun.objects.create(
+        connection=connection, project=project, trigger=SyncTrigger.USER, state=SyncState.RUNNING,
+        attempts=settings.MLAUDIT_MLFLOW_SYNC_MAX_RETRIES + 1, deadline=timezone.now() + timedelta(seconds=60),
+    )  # fmt: skip
+    services.sync_execute(sync_id=sync.pk, final_attempt=False)
+    sync.refresh_from_db()
+    assert (sync.state, sync.error_kind, sync.attempts) == (
+        SyncState.FAILED, "worker_lost", settings.MLAUDIT_MLFLOW_SYNC_MAX_RETRIES + 1,
+    )  # fmt: skip
+
+
+def test_the_beat_dispatcher_fails_the_syncs_whose_worker_is_gone(manager, project):
+    connection = services.connection_create(
+        actor=manager, project=project, tracking_uri="http://127.0.0.1:9", schedule="off"
+    )
+    gone = SyncRun.objects.create(
+        connection=connection, project=project, trigger=SyncTrigger.USER, state=SyncState.RUNNING,
+        deadline=timezone.now() - timedelta(seconds=1),
+    )  # fmt: skip
+    alive = SyncRun.objects.create(
+        connection=connection, project=project, trigger=SyncTrigger.USER, state=SyncState.RUNNING,
+        deadline=timezone.now() + timedelta(seconds=60),
+    )  # fmt: skip
+    assert dispatch_due_syncs() == 0
+    gone.refresh_from_db()
+    alive.refresh_from_db()
+    assert (gone.state, alive.state) == (SyncState.FAILED, SyncState.RUNNING)
+
+
+def test_a_time_limit_ends_the_sync_failed_with_the_limit_named(manager, project, settings):
+    connection = services.connection_create(actor=manager, project=project, tracking_uri="http://127.0.0.1:9")
+    sync = SyncRun.objects.create(
+        connection=connection, project=project, trigger=SyncTrigger.USER, state=SyncState.RUNNING
+    )
+    sync_connection.on_failure(TimeLimitExceeded(930), "task-id", (sync.pk,), {}, None)
+    sync.refresh_from_db()
+    assert (sync.state, sync.error_kind) == (SyncState.FAILED, "time_limit")
+    assert str(settings.MLAUDIT_MLFLOW_SYNC_TIME_LIMIT) in sync.error
 
 
 def test_a_finished_sync_is_left_alone_when_its_task_is_delivered_again(manager, project):

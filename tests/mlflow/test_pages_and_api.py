@@ -92,7 +92,8 @@ def test_api_sync_answers_202_and_the_sync_can_be_followed(
     assert detail.json()["state"] == "succeeded", detail.json()
     assert detail.json()["runs_read"] >= 9 and detail.json()["versions_read"] == 2
     evidence = api_as(viewer).get(f"/api/v1/projects/{project.slug}/evidence/").json()
-    assert {"item", "result", "reason", "links", "suggested_status", "synced_at"} <= set(evidence[0])
+    assert {"item", "result", "reason", "links", "suggested_status", "synced_at", "source"} <= set(evidence[0])
+    assert {finding["source"] for finding in evidence} == {"mlflow"}
     assert len(evidence) == len(RULES)
 
 

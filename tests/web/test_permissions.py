@@ -114,7 +114,7 @@ POSTS: dict[str, Post] = {
     ),
     "audit-start": Post(
         lambda w: f"/projects/{w.project.slug}/audits/new/",
-        lambda w: {"rubric": w.draft.rubric_id, "start_from": "blank"},
+        lambda w: {"rubric": w.draft.rubric_id, "start_from": "blank", "confirm_second_draft": "on"},
         lambda w: w.project.audits.count() == 2,
         MANAGE_POST,
     ),
