@@ -36,12 +36,12 @@ $(VENV)/.installed-dev: $(VENV)/.installed uv.lock pyproject.toml
 run: $(VENV)/.installed
 	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore=.venv -v0; \
 	else echo "GNU gettext (msgfmt) is not installed: the interface will be in English only."; fi
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py load_rubric rubric/data/ml-test-score-2017.yaml
-	$(PY) manage.py seed_demo
-	$(PY) manage.py seed_mlflow_demo
-	@echo "mlaudit is serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@$(PY) manage.py migrate --noinput -v0 && echo "Database migrated"
+	@$(PY) manage.py load_rubric rubric/data/ml-test-score-2017.yaml
+	@$(PY) manage.py seed_demo
+	@# The dashboard answers at once; the MLflow demo server (MLFLOW_DEMO_PORT, default a free port) is
+	@# seeded and synced in the background, and stopped with the dashboard.
+	@$(PY) manage.py run_demo $(HOST):$(PORT)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

@@ -229,10 +229,6 @@ if not DEBUG:
 MLAUDIT_SECRET_ENCRYPTION_KEYS = [
     key for key in (_secret("MLAUDIT_SECRET_ENCRYPTION_KEY") or "").split(",") if key.strip()
 ]
-# Local sqlite: stores are only for the embedded mode (SQLite database) unless allowed explicitly.
-MLAUDIT_ALLOW_LOCAL_MLFLOW = env.bool(
-    "MLAUDIT_ALLOW_LOCAL_MLFLOW", default=DATABASES["default"]["ENGINE"].endswith("sqlite3")
-)
 MLAUDIT_MLFLOW_ALLOWED_HOSTS = env.list("MLAUDIT_MLFLOW_ALLOWED_HOSTS", default=[])
 MLAUDIT_MLFLOW_DENIED_HOSTS = env.list("MLAUDIT_MLFLOW_DENIED_HOSTS", default=[])
 MLAUDIT_MLFLOW_TIMEOUT = env.float("MLAUDIT_MLFLOW_TIMEOUT", default=30.0)

@@ -11,14 +11,12 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from integrations.mlflow import local_store
 from integrations.mlflow.client import Credentials, MlflowClient, MlflowError
 from integrations.mlflow.crypto import SecretUnreadable, decrypt_secret
 from integrations.mlflow.models import (
@@ -50,13 +48,7 @@ def worker_lost_message() -> str:
 
 
 def client_for(connection: MlflowConnection, **overrides: Any) -> Any:
-    """The REST client for http(s) servers; the local reader for sqlite: stores (when allowed)."""
-    if urlsplit(connection.tracking_uri).scheme == "sqlite":
-        if not settings.MLAUDIT_ALLOW_LOCAL_MLFLOW:
-            raise local_store.LocalStoreRefused(
-                _("Local MLflow stores are disabled; set MLAUDIT_ALLOW_LOCAL_MLFLOW=true.")
-            )
-        return local_store.LocalStoreClient(connection.tracking_uri)
+    """The REST client of the connection's tracking server."""
     credentials = Credentials(connection.auth_type, connection.username, decrypt_secret(connection.secret_encrypted))
     return MlflowClient(connection.tracking_uri, credentials, verify_tls=connection.verify_tls, **overrides)
 

@@ -71,13 +71,10 @@ def validate_tracking_uri(uri: str) -> str:
     uri = (uri or "").strip()
     scheme = urlsplit(uri).scheme
     if scheme in ("file", "sqlite") or (not scheme and uri):
-        if not settings.MLAUDIT_ALLOW_LOCAL_MLFLOW:
-            raise ValidationError(
-                {"tracking_uri": [_("Local MLflow stores are disabled here; set MLAUDIT_ALLOW_LOCAL_MLFLOW=true.")]}
-            )
-        if scheme != "sqlite":
-            raise ValidationError({"tracking_uri": [_("Of the local stores only sqlite: URIs can be read.")]})
-        return uri
+        # mlaudit reads MLflow only through its REST API (a store's own schema is private to MLflow).
+        raise ValidationError(
+            {"tracking_uri": [_("Give the http(s) URL of an MLflow server; serve a local store with `mlflow server`.")]}
+        )
     try:
         check_url(uri)
     except MlflowError as exc:

@@ -14,6 +14,9 @@ from integrations.mlflow import services
 from integrations.mlflow.models import MlflowConnection
 from tests.mlflow.server import ADMIN_PASSWORD, ADMIN_USER, MlflowServer
 
+# MLflow's client sends usage telemetry by default; tests talk to loopback only.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
 BIG_EXPERIMENT_RUNS = 5000
 
 

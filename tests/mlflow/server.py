@@ -1,68 +1,45 @@
-"""A real `mlflow server` for tests and the benchmark: SQLite backend, proxied artifacts, one worker.
-
-Started in its own process group so stopping it (by PID) also stops the uvicorn child it spawns.
+"""A real `mlflow server` for tests and the benchmark: the app's own launcher (server_process), plus
+basic auth, REST helpers and bulk inserts for the tests.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import requests
 
+from integrations.mlflow.server_process import MlflowServerProcess, free_port
+
+__all__ = ["ADMIN_PASSWORD", "ADMIN_USER", "MlflowServer", "free_port"]
+
 ADMIN_USER = "admin"
 ADMIN_PASSWORD = "mlaudit-test-admin-pw"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class MlflowServer:
+class MlflowServer(MlflowServerProcess):
     def __init__(
         self, root: Path, *, basic_auth: bool = False, port: int | None = None, env: dict[str, str] | None = None
     ):
-        self.root = root
-        self.extra_env = env or {}
+        super().__init__(root, port=port, env=env)
         self.basic_auth = basic_auth
-        self.port = port or free_port()
-        self.backend = root / "mlflow.db"
-        self.process: subprocess.Popen | None = None
-        self.log_path = root / "server.log"
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def auth(self) -> tuple[str, str] | None:
         return (ADMIN_USER, ADMIN_PASSWORD) if self.basic_auth else None
 
-    def start(self, timeout: float = 120) -> None:
-        env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **self.extra_env}
-        command = [
-            str(Path(sys.executable).with_name("mlflow")),
-            "server",
-            "--backend-store-uri", f"sqlite:///{self.backend}",
-            "--artifacts-destination", str(self.root / "artifacts"),
-            "--serve-artifacts",
-            "--host", "127.0.0.1",
-            "--port", str(self.port),
-            "--workers", "1",
-            # Only this exact Host header: a client using "localhost" gets MLflow's 403 (DNS-rebinding guard).
-            "--allowed-hosts", f"127.0.0.1:{self.port}",
-        ]  # fmt: skip
+    def command(self) -> list[str]:
+        command = super().command()
         if self.basic_auth:
+            command[2:2] = ["--app-name", "basic-auth"]
+        return command
+
+    def environment(self) -> dict[str, str]:
+        env = super().environment()
+        if self.basic_auth:
+            self.root.mkdir(parents=True, exist_ok=True)
             config = self.root / "basic_auth.ini"
             config.write_text(
                 "[mlflow]\ndefault_permission = READ\n"
@@ -72,47 +49,7 @@ class MlflowServer:
                 "grant_default_workspace_access = false\nauth_cache_ttl_seconds = 600\n"
             )
             env.update(MLFLOW_AUTH_CONFIG_PATH=str(config), MLFLOW_FLASK_SERVER_SECRET_KEY="mlaudit-tests")
-            command[2:2] = ["--app-name", "basic-auth"]
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(command, env=env, stdout=log, stderr=log, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"mlflow server exited early:\n{self.log_path.read_text()[-3000:]}")
-            try:
-                if requests.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
-        self.stop()
-        raise RuntimeError(f"mlflow server did not answer /health in {timeout}s:\n{self.log_path.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        pid = self.process.pid
-        try:
-            os.killpg(pid, signal.SIGTERM)
-            self.process.wait(timeout=10)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            pass
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGKILL)  # whatever is left of the group (the uvicorn child)
-        self.process.wait(timeout=5)
-        self.process = None
-
-    def kill(self) -> None:
-        """Die abruptly, as a crashing server would."""
-        if self.process is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-            self.process = None
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
+        return env
 
     def rest(self, method: str, path: str, **kwargs) -> dict:
         response = requests.request(method, f"{self.url}/api/2.0/mlflow/{path}", auth=self.auth, timeout=30, **kwargs)

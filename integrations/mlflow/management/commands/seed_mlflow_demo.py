@@ -1,95 +1,91 @@
-"""Give a demo project a local MLflow store with evidence, so a newcomer sees findings without any setup.
+"""Seed a running MLflow server with the demo history and connect the demo project to it.
 
-    python manage.py seed_mlflow_demo [--project churn-forecast] [--store var/mlflow-demo]
+    python manage.py seed_mlflow_demo --tracking-uri http://127.0.0.1:5000 [--project churn-forecast] [--wait 120]
 
-Needs the optional `mlflow` package (pip install mlflow) and MLAUDIT_ALLOW_LOCAL_MLFLOW=true (the default
-with the embedded SQLite database). Without mlflow it says so and changes nothing. Running it twice
-changes nothing either.
+`manage.py run_demo` (make run) starts the server and runs this in the background. Needs the optional
+`mlflow` package; without it, it says so and changes nothing. A server already holding the demo is not
+seeded again; the connection is pointed at the given URI (its port may change at each start) and synced.
+MLflow's MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD, when set, are used by both.
 """
 
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
+import logging
+import os
+import time
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from audits.models import Membership, Project, Role
-from integrations.mlflow import demo, services
-from integrations.mlflow.models import MlflowConnection, SyncState
+from audits.models import Project
+from integrations.mlflow import demo
+from integrations.mlflow.models import Finding, FindingResult
+from integrations.mlflow.server_process import wait_for_health
+
+PREFIX = "MLflow demo:"
 
 
 class Command(BaseCommand):
-    help = "Create a local MLflow demo store (runs, a registered model, a champion alias) and sync it into a project."
+    help = "Log the demo's MLflow history on a running server (once) and sync it into the demo project."
 
     def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--tracking-uri", required=True, help="URL of the running MLflow server.")
         parser.add_argument("--project", default="churn-forecast", help="Slug of the project to connect.")
-        parser.add_argument(
-            "--store", default=None, help="Folder of the demo store (default: $MLAUDIT_VAR_DIR/mlflow-demo)."
-        )
+        parser.add_argument("--wait", type=float, default=0, help="Seconds to wait for the server's /health.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        uri = options["tracking_uri"].rstrip("/")
         if importlib.util.find_spec("mlflow") is None:
             self.stdout.write(
                 self.style.WARNING(
-                    "The MLflow demo needs the optional mlflow package (pip install mlflow); skipped. "
+                    f"{PREFIX} needs the optional mlflow package (make run installs it); skipped. "
                     "Everything else works without it: connect a real MLflow server from a project page."
                 )
             )
             return
-        if not settings.MLAUDIT_ALLOW_LOCAL_MLFLOW:
-            raise CommandError("Local MLflow stores are disabled: set MLAUDIT_ALLOW_LOCAL_MLFLOW=true for the demo.")
+        if not wait_for_health(uri, options["wait"]):
+            raise CommandError(f"{PREFIX} the MLflow server at {uri} does not answer /health.")
+        # In the embedded mode the sync runs as an eager Celery task: its INFO lines and kombu's warning
+        # about a broker URL without a host say nothing to someone starting the demo.
+        for name in ("celery", "kombu", "mlaudit.task"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+        started = time.monotonic()
+        fresh = demo.seed(uri)
+        if fresh:
+            self.stdout.write(f"{PREFIX} logged nine weeks of runs and five model versions ({_since(started)}).")
         project = Project.objects.filter(slug=options["project"]).select_related("team").first()
         if project is None:
-            self.stdout.write(self.style.WARNING(f"No project '{options['project']}' (run seed_demo first); skipped."))
+            self.stdout.write(self.style.WARNING(f"{PREFIX} no project '{options['project']}' (run seed_demo)."))
             return
-        if MlflowConnection.objects.filter(project=project, name="Demo MLflow store").exists():
-            self.stdout.write("The MLflow demo store is already connected; nothing seeded.")
-            return
-        manager = self._manager(project)
-        root = Path(options["store"] or settings.VAR_DIR / "mlflow-demo")
-        db_path = root / "mlflow.db"
-        if demo.store_has_demo(db_path):
-            uri = f"sqlite:///{db_path.resolve()}"
-        else:
-            self.stdout.write(f"Logging demo runs and models to {db_path} (takes a few seconds) ...")
-            uri = demo.build_store(root)
-        connection = services.connection_create(
-            actor=manager,
-            project=project,
-            name="Demo MLflow store",
-            tracking_uri=uri,
-            # `mlflow ui --backend-store-uri <uri>` serves the links here.
-            ui_url="http://127.0.0.1:5000",
-            experiments=[demo.EXPERIMENT],
-            registered_models=[demo.MODEL],
-            schedule="off",
-        )
-        # Two syncs around a release, so mlaudit's alias history shows the challenger becoming champion.
-        self._sync(manager, connection)
-        demo.set_aliases(uri, {"champion": "2", "previous": "1", "challenger": None})
-        findings = self._sync(manager, connection)
+        if demo.demo_manager(project) is None:
+            raise CommandError(f"{PREFIX} the team of '{project.slug}' has no manager to act as.")
+        connection = demo.connect(project, uri, fresh=fresh, auth=_auth_from_environment())
+        try:
+            demo.sync(connection)
+            if fresh:  # a second sync after the release, so the alias history shows challenger → champion
+                demo.release(uri)
+                demo.sync(connection)
+        except RuntimeError as exc:
+            raise CommandError(f"{PREFIX} {exc}") from None
+        passes = Finding.objects.filter(connection=connection, result=FindingResult.PASS)
+        automated = passes.filter(suggested_status="automated").count()
         self.stdout.write(
             self.style.SUCCESS(
-                f"Connected '{project.name}' to the demo MLflow store: {findings} findings. "
-                f"To open the links run: mlflow ui --backend-store-uri {uri}"
+                f"{PREFIX} '{project.name}' synced: {passes.count()} items backed by MLflow ({automated} automated); "
+                f"its links open the MLflow UI at {uri}/ ({_since(started)})."
             )
         )
 
-    @staticmethod
-    def _manager(project: Project) -> Any:
-        membership = Membership.objects.filter(team=project.team, role=Role.MANAGER).select_related("user").first()
-        if membership is None:
-            raise CommandError(f"The team of '{project.slug}' has no manager to act as.")
-        return membership.user
 
-    @staticmethod
-    def _sync(manager: Any, connection: MlflowConnection) -> int:
-        sync = services.sync_request(actor=manager, connection=connection)
-        services.sync_execute(sync_id=sync.pk, final_attempt=True)
-        sync.refresh_from_db()
-        if sync.state != SyncState.SUCCEEDED:
-            raise CommandError(f"The demo sync failed: {sync.error}")
-        return sync.findings_written
+def _auth_from_environment() -> dict[str, str] | None:
+    """A server with MLflow's basic auth: the credentials MLflow's own client read for seeding
+    (MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD) are the connection's too."""
+    username, password = os.environ.get("MLFLOW_TRACKING_USERNAME"), os.environ.get("MLFLOW_TRACKING_PASSWORD")
+    if username and password:
+        return {"type": "basic", "username": username, "password": password}
+    return None
+
+
+def _since(started: float) -> str:
+    return f"{time.monotonic() - started:.0f} s"
