@@ -403,7 +403,8 @@ def lifecycle_machine(db, no_throttle, rubric, team, manager, token_client):
 
 def test_an_audits_life_through_the_api_and_the_page_keeps_what_was_saved(lifecycle_machine):
     run_state_machine_as_test(
-        lifecycle_machine, settings=settings(FUZZ, max_examples=25, stateful_step_count=15, phases=[Phase.explicit, Phase.generate])
+        lifecycle_machine,
+        settings=settings(FUZZ, max_examples=25, stateful_step_count=15, phases=[Phase.explicit, Phase.generate]),
     )
 
 
@@ -424,13 +425,23 @@ def draft(project, manager, rubric) -> Audit:
 RAW_BODIES = st.one_of(
     st.binary(min_size=1, max_size=40),  # an empty body reaches the view without a content type: the form
     st.sampled_from(
-        [b"null", b"[]", b'"text"', b"1e400", b"NaN", b'{"status": "manual", "base_version": 1e400}',
-         b'{"status": "manual", "base_version": Infinity}', b"\xff\xfe", ("[" * 5000).encode()]
+        [
+            b"null",
+            b"[]",
+            b'"text"',
+            b"1e400",
+            b"NaN",
+            b'{"status": "manual", "base_version": 1e400}',
+            b'{"status": "manual", "base_version": Infinity}',
+            b"\xff\xfe",
+            ("[" * 5000).encode(),
+        ]
     ),
-    st.recursive(st.none() | st.booleans() | HUGE_NUMBERS | NASTY_TEXT, lambda inner: st.lists(inner, max_size=3)
-                 | st.dictionaries(NASTY_TEXT, inner, max_size=3), max_leaves=8).map(
-        lambda value: json.dumps(value).encode()
-    ),
+    st.recursive(
+        st.none() | st.booleans() | HUGE_NUMBERS | NASTY_TEXT,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(NASTY_TEXT, inner, max_size=3),
+        max_leaves=8,
+    ).map(lambda value: json.dumps(value).encode()),
 )
 
 
