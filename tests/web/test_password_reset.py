@@ -3,7 +3,12 @@ and the same request-time work for known and unknown addresses, the mail sent by
 
 from __future__ import annotations
 
+import base64
+import json
+import os
+
 import pytest
+import redis
 from django.conf import settings
 from django.core import mail
 from django.core.cache import caches
@@ -11,12 +16,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from audits.api.throttling import THROTTLE_CACHE_ALIAS
+from audits.tasks import send_password_reset_mail
 from audits.views import accounts
 from audits.views.accounts import RESET_MAILS_PER_ADDRESS, RESET_REQUESTS_PER_CLIENT
+from tests.mlflow.conftest import celery_broker
 
 pytestmark = pytest.mark.django_db
 
 URL = "/accounts/password_reset/"
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 
 
 @pytest.fixture(autouse=True)
@@ -103,3 +111,22 @@ def test_the_limits_hold_per_process_when_the_shared_cache_is_unreachable(
         responses = [request_reset(client, manager.email) for _ in range(RESET_MAILS_PER_ADDRESS + 2)]
     assert {r.status_code for r in responses} == {302}
     assert len(mail.outbox) == RESET_MAILS_PER_ADDRESS
+
+
+def test_with_a_real_broker_the_request_only_queues_the_task_and_the_worker_sends_the_mail(
+    client, manager, django_capture_on_commit_callbacks
+):
+    queue = "test-password-reset"
+    broker = redis.Redis.from_url(REDIS_URL)
+    broker.delete(queue)
+    with celery_broker(REDIS_URL) as app:
+        app.conf.task_default_queue = queue
+        with django_capture_on_commit_callbacks(execute=True):
+            assert request_reset(client, manager.email).status_code == 302
+    assert mail.outbox == [], "the request sent the mail itself"
+    message = json.loads(broker.lpop(queue))
+    assert message["headers"]["task"] == send_password_reset_mail.name
+    _args, kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+    assert "user" not in json.dumps(kwargs)  # an address, not a looked-up account
+    send_password_reset_mail.apply(kwargs=kwargs)  # what the worker does with the message
+    assert [m.to for m in mail.outbox] == [[manager.email]]
