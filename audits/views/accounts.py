@@ -17,6 +17,7 @@ from django.core.cache import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseRedirect
+from kombu.exceptions import OperationalError
 
 from audits.api.throttling import CACHE_ERRORS, throttle_cache
 from audits.tasks import send_password_reset_mail
@@ -57,14 +58,20 @@ def reset_allowed(*, email: str, client: str | None) -> bool:
     return client_ok and address_ok
 
 
+def _queue_mail(*, email: str, domain: str, use_https: bool) -> None:
+    try:
+        send_password_reset_mail.delay(email=email, domain=domain, use_https=use_https)
+    except (OperationalError, OSError):
+        # The broker is down: the page still answers as always (it cannot say whether a mail was due).
+        log.exception("Password reset: the task queue is unreachable; no mail was sent")
+
+
 class PasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form: Any) -> HttpResponse:
         email = form.cleaned_data["email"]
         if reset_allowed(email=email, client=client_ip(self.request)):
             domain, use_https = self.request.get_host(), self.request.is_secure()
-            transaction.on_commit(
-                lambda: send_password_reset_mail.delay(email=email, domain=domain, use_https=use_https)
-            )
+            transaction.on_commit(lambda: _queue_mail(email=email, domain=domain, use_https=use_https))
         else:
             log.warning("Password reset: rate limit reached; no mail queued")
         # The same page either way: it never tells whether the address has an account.

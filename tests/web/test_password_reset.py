@@ -130,3 +130,10 @@ def test_with_a_real_broker_the_request_only_queues_the_task_and_the_worker_send
     assert "user" not in json.dumps(kwargs)  # an address, not a looked-up account
     send_password_reset_mail.apply(kwargs=kwargs)  # what the worker does with the message
     assert [m.to for m in mail.outbox] == [[manager.email]]
+
+
+def test_with_the_broker_down_the_reset_page_answers_as_always(client, manager, django_capture_on_commit_callbacks):
+    with celery_broker("redis://127.0.0.1:1/0"), django_capture_on_commit_callbacks(execute=True):
+        response = request_reset(client, manager.email)
+    assert (response.status_code, response["Location"]) == (302, "/accounts/password_reset/done/")
+    assert mail.outbox == []
