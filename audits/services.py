@@ -145,6 +145,8 @@ def _ensure_a_manager_remains(team: Team, *, leaving: Membership | None) -> None
 
 # Projects ------------------------------------------------------------------
 
+# Parallel creations of one name each pick a free slug, then race to insert it; this many tries each.
+SLUG_ATTEMPTS = 5
 PROJECT_FIELDS = ("name", "description", "owner_contact", "audit_cadence_days", "badge_public")
 
 
@@ -157,15 +159,25 @@ def project_create(*, actor: Any, team: Team, name: str, slug: str | None = None
         raise ValidationError({"name": [_("A project needs a name.")]})
     for field, value in {"name": name, "slug": slug, **fields}.items():
         reject_nul(value, field)
+    taken = ValidationError({"slug": [_("This slug is already taken.")]})
     if slug:
         if slugify(slug) != slug:
             raise ValidationError({"slug": [_("Use lowercase letters, digits and hyphens.")]})
         if Project.objects.filter(slug=slug).exists():
-            raise ValidationError({"slug": [_("This slug is already taken.")]})
-    try:
-        return Project.objects.create(team=team, name=name.strip(), slug=slug or unique_slug(Project, name), **fields)
-    except IntegrityError:
-        raise ValidationError({"slug": [_("This slug is already taken.")]}) from None
+            raise taken
+    for _attempt in range(SLUG_ATTEMPTS):
+        try:
+            # A savepoint: the failed insert must not break a transaction the caller may hold.
+            with transaction.atomic():
+                return Project.objects.create(
+                    team=team, name=name.strip(), slug=slug or unique_slug(Project, name), **fields
+                )
+        except IntegrityError:
+            if slug:  # a slug the caller chose is theirs to change
+                raise taken from None
+            # Another request took the slug chosen from the name between the check and the insert;
+            # the next attempt sees it and picks the next free one (name-2, name-3...).
+    raise taken
 
 
 def project_update(*, actor: Any, project: Project, **fields: Any) -> Project:

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from audits.views.accounts import PasswordResetView
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("integrations.mlflow.api_urls")),
@@ -13,6 +15,8 @@ urlpatterns = [
     path("integrations/reports/", include("integrations.reports.urls")),
     path("", include("config.health_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Before Django's own: rate-limited, and the mail is sent by a task (audits/views/accounts.py).
+    path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("audits.dashboard_urls")),
     path("", include("audits.urls")),

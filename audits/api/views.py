@@ -24,6 +24,7 @@ from audits.api import schema as docs
 from audits.api.exports import audit_export_data, render_csv, render_markdown
 from audits.api.filters import AuditFilter, ProjectFilter
 from audits.api.negotiation import IgnoreClientContentNegotiation
+from audits.api.parsers import JSONParser
 from audits.api.serializers import (
     AnswerInput,
     AnswerOutput,
@@ -308,6 +309,9 @@ class AuditDetailView(ApiView):
 class AuditAnswersView(ApiView):
     queryset = Audit.objects.none()
     serializer_class = AnswerInput
+    # A list body is JSON only: a form or multipart body parsed to an empty list and answered 200 having
+    # saved nothing. Other media types get 415.
+    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="audits_answers_bulk_update",

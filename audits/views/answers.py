@@ -63,13 +63,17 @@ def _json_answer_save(request: HttpRequest, audit: Audit, item_code: str) -> Jso
         return JsonResponse({"errors": [too_large_message()]}, status=413)
     except (ValueError, TypeError):
         return JsonResponse({"errors": [_("The request could not be read.")]}, status=400)
+    notes = body.get("notes") or ""
+    if not isinstance(notes, str):
+        # str() of an object or a list would be saved as if someone had typed it.
+        return JsonResponse({"errors": [_("Notes must be text.")]}, status=400)
     try:
         saved = services.answer_save_detailed(
             actor=request.user,
             audit=audit,
             item_code=item_code,
             status=body.get("status"),  # type: ignore[arg-type]
-            notes=str(body.get("notes") or ""),
+            notes=notes,
             evidence=body.get("evidence") or [],
             base_version=base_version,
         )

@@ -120,3 +120,28 @@ def test_pages_outside_the_api_keep_the_html_404(client, manager):
 def test_a_nul_character_in_a_threshold_value_is_refused(thresholds):
     with pytest.raises(ValidationError):
         validate_thresholds(thresholds)
+
+
+@pytest.mark.parametrize("notes", [{"text": "x"}, ["x"], 12, True])
+def test_the_page_save_refuses_notes_that_are_not_text_instead_of_saving_their_repr(client, editor, draft, notes):
+    client.force_login(editor)
+    response = client.post(
+        f"/audits/{draft.pk}/answers/data-1/", {"status": "manual", "notes": notes}, content_type="application/json"
+    )
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["errors"]
+    assert not Answer.objects.filter(audit=draft).exists()
+
+
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "multipart/form-data; boundary=b"])
+def test_a_bulk_save_that_is_not_json_is_415_instead_of_a_200_that_saved_nothing(
+    client_as, draft, editor, content_type
+):
+    body = "--b\r\nContent-Disposition: form-data; name=item\r\n\r\ndata-1\r\n--b--\r\n"
+    response = client_as("editor").generic(
+        "PATCH",
+        f"/api/v1/audits/{draft.pk}/answers/",
+        body if "multipart" in content_type else "item=data-1",
+        content_type=content_type,
+    )
+    assert error_of(response, 415)["code"] == "unsupported_media_type"
