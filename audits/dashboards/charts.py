@@ -20,10 +20,12 @@ from typing import Any
 import plotly.io as pio
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from audits.dashboards.formatting import plain
 from audits.dashboards.selectors import BandLabel, Comparison, Trend
+from audits.dashboards.staticfiles import plotly_locale_path
 from rubric.models import AnswerStatus, Item
 from rubric.scoring import ScoreResult
 
@@ -46,6 +48,22 @@ PLOTLY_CONFIG: dict[str, Any] = {
 }
 
 
+# Dates in tooltips (d3-time-format): month names come from the plotly.js locale the page loads.
+TOOLTIP_DATE_FORMATS = {"en": "%b %-d, %Y", "es": "%-d %b %Y"}
+
+
+def _language() -> str:
+    return (get_language() or "en").split("-")[0]
+
+
+def _config(config: dict[str, Any] | None) -> dict[str, Any]:
+    """The plotly.js config, naming the page language's locale when the page loads one (tags, plotly_scripts)."""
+    config = dict(config or PLOTLY_CONFIG)
+    if plotly_locale_path(get_language()):
+        config["locale"] = _language()
+    return config
+
+
 @dataclass(frozen=True)
 class Chart:
     dom_id: str
@@ -59,7 +77,7 @@ Figure = dict[str, Any]
 
 def _chart(dom_id: str, label: str, fig: Figure, height: int, config: dict[str, Any] | None = None) -> Chart:
     figure_json = pio.to_json(fig, validate=False)
-    payload = f'{{"figure": {figure_json}, "config": {json.dumps(config or PLOTLY_CONFIG)}}}'
+    payload = f'{{"figure": {figure_json}, "config": {json.dumps(_config(config))}}}'
     # The same escapes as Django's json_script: the JSON can never close its <script> element.
     escaped = payload.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
     return Chart(dom_id=dom_id, label=label, spec=mark_safe(escaped), height=height)
@@ -219,7 +237,7 @@ def trend_chart(trend: Trend, audit_urls: Sequence[str]) -> Chart:
             line={"color": INK, "width": 3},
             marker={"size": 11, "color": INK, "line": {"color": "#ffffff", "width": 2}},
             hovertemplate=(
-                "<b>%{x|%Y-%m-%d}</b><br>"
+                f"<b>%{{x|{TOOLTIP_DATE_FORMATS.get(_language(), TOOLTIP_DATE_FORMATS['en'])}}}</b><br>"
                 + _("Final score")
                 + ": %{y}<br>"
                 + section_lines
