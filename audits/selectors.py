@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -74,13 +74,16 @@ def audit_for_user(*, user: Any, audit_id: int) -> Audit:
 
 
 def with_latest_scores(projects: QuerySet[Project]) -> QuerySet[Project]:
-    """Annotate each project with its latest submitted audit (id, final, band, date) in the same query."""
-    latest = Audit.objects.filter(project=OuterRef("pk"), status=AuditStatus.SUBMITTED).order_by("-submitted_at", "-pk")
+    """Annotate each project with its latest submitted audit (id, final, band, date) in the same query.
+
+    Read from the project's own columns (kept by audits.services.project_refresh_latest_audits); only the
+    band label joins the latest audit, by primary key.
+    """
     return projects.annotate(
-        latest_audit_id=Subquery(latest.values("pk")[:1]),
-        latest_final=Subquery(latest.values("final_score")[:1]),
-        latest_band=Subquery(latest.values("band_label")[:1]),
-        latest_submitted_at=Subquery(latest.values("submitted_at")[:1]),
+        latest_audit_id=F("last_audit_id"),
+        latest_final=F("last_audit_final"),
+        latest_band=F("last_audit__band_label"),
+        latest_submitted_at=F("last_audit_at"),
     )
 
 
@@ -142,12 +145,9 @@ class PortfolioRow:
 
 def portfolio_queryset(*, user: Any) -> QuerySet[Project]:
     """Visible projects with their latest and previous submitted audits, in one query."""
-    submitted = Audit.objects.filter(project=OuterRef("pk"), status=AuditStatus.SUBMITTED).order_by(
-        "-submitted_at", "-pk"
-    )
     return with_latest_scores(visible_projects(user=user)).annotate(
-        latest_rubric_id=Subquery(submitted.values("rubric_id")[:1]),
-        previous_final=Subquery(submitted.values("final_score")[1:2]),
+        latest_rubric_id=F("last_audit__rubric_id"),
+        previous_final=F("previous_audit_final"),
     )
 
 

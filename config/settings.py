@@ -69,10 +69,9 @@ MIDDLEWARE = [
     # Static files: WhiteNoise serves hashed names (CompressedManifestStaticFilesStorage) with a one-year
     # immutable Cache-Control, other paths for WHITENOISE_MAX_AGE, and precompressed .gz/.br copies itself.
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Pages (HTML, JSON) are compressed here, below WhiteNoise so static files are never compressed twice.
-    # BREACH: a compressed page that reflects input next to a secret could leak it byte by byte; Django
-    # masks the CSRF token anew on every response, so the one secret on every page never repeats.
-    "django.middleware.gzip.GZipMiddleware",
+    # HTML pages are gzip-compressed here, below WhiteNoise so static files are never compressed twice
+    # (BREACH: see config/compression.py; Django masks the CSRF token anew in every response).
+    "config.compression.HtmlGZipMiddleware",
     "config.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -24,6 +24,3 @@ def plotly_scripts() -> SafeString:
     if locale:
         paths.append(locale)
     return format_html_join("\n", '<script src="{}" defer></script>', ((static(path),) for path in paths))
-
-
-
