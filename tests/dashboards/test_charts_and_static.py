@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import pytest
 from django.contrib.staticfiles import finders
 from django.urls import reverse
+from django.utils import translation
 
 from audits.dashboards.staticfiles import PLOTLY_JS_VERSION, PLOTLY_LOCALE_PATHS, PLOTLY_STATIC_PATH
 from tests.dashboards.conftest import AUTOMATED, MANUAL, days_ago, submit_audit
@@ -104,8 +105,9 @@ def test_spanish_pages_load_the_plotly_locale_and_name_it_in_the_chart_config(pa
     assert PLOTLY_LOCALE_PATHS["es"] not in english
     assert all("locale" not in spec["config"] for spec in embedded_figures(english))
 
-    client.post(reverse("set_language"), {"language": "es", "next": "/"})
-    spanish = client.get(pages["trend"].wsgi_request.path).content.decode()
+    with translation.override("es"):  # requests activate Spanish in this thread; restored after
+        client.post(reverse("set_language"), {"language": "es", "next": "/"})
+        spanish = client.get(pages["trend"].wsgi_request.path).content.decode()
 
     plotly_at = spanish.index(f'src="/static/{PLOTLY_STATIC_PATH}"')
     locale_at = spanish.index(f'src="/static/{PLOTLY_LOCALE_PATHS["es"]}"')
