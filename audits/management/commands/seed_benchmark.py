@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audits.models import Answer, Audit, AuditStatus, Membership, Project, Role, Team
+from audits.services import project_refresh_latest_audits
 from rubric.models import Item
 from rubric.scoring import score_answers
 from rubric.selectors import default_rubric, rubric_spec
@@ -65,6 +66,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {first + count}/{projects} projects", ending="\r")
             self.stdout.flush()
         self.stdout.write("")  # end the progress line
+        project_refresh_latest_audits(Project.objects.filter(slug__startswith=BENCH_PREFIX))
         seconds = (timezone.now() - started).total_seconds()
         self.stdout.write(
             self.style.SUCCESS(
