@@ -165,6 +165,7 @@ def portfolio_rows(*, user: Any, projects: QuerySet[Project] | None = None) -> l
         projects = portfolio_queryset(user=user)
     now = timezone.now()
     specs: dict[int, RubricSpec] = {}
+    bands: dict[tuple[int, Decimal], BandSpec | None] = {}
     rows = []
     values = projects.values_list(  # type: ignore[misc]  # annotations of portfolio_queryset
         "pk",
@@ -198,9 +199,12 @@ def portfolio_rows(*, user: Any, projects: QuerySet[Project] | None = None) -> l
     ) in values:
         band = None
         if final is not None and rubric_id is not None:
-            if rubric_id not in specs:
-                specs[rubric_id] = rubric_spec_by_id(rubric_id)
-            band = band_for(specs[rubric_id].bands, final)
+            # Finals take a handful of values (half points), so each band is looked up once per request.
+            if (rubric_id, final) not in bands:
+                if rubric_id not in specs:
+                    specs[rubric_id] = rubric_spec_by_id(rubric_id)
+                bands[(rubric_id, final)] = band_for(specs[rubric_id].bands, final)
+            band = bands[(rubric_id, final)]
         due_at = next_audit_due(last_audit_at=last_at, created_at=created_at, cadence_days=cadence)
         rows.append(
             PortfolioRow(

@@ -200,9 +200,7 @@ def _copy_answers(answers: Iterable[tuple[Audit, Item, str]], user_id: int) -> N
     for audit, item, status in answers:
         evidence = json.dumps(_evidence(audit, item, status))
         submitted = audit.submitted_at.isoformat() if audit.submitted_at else "\\N"
-        buffer.write(
-            f"{audit.pk}\t{item.pk}\t{status}\t{_notes(status)}\t{evidence}\tf\t{user_id}\t{submitted}\t1\n"
-        )
+        buffer.write(f"{audit.pk}\t{item.pk}\t{status}\t{_notes(status)}\t{evidence}\tf\t{user_id}\t{submitted}\t1\n")
     buffer.seek(0)
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(  # the psycopg2 cursor under Django's wrapper
