@@ -54,6 +54,18 @@ class Project(models.Model):
     badge_public = models.BooleanField(default=False, help_text="Serve the score badge without sign-in.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The latest and previous submitted audits with their frozen final scores, kept here by
+    # audits.services.project_refresh_latest_audits (called by audit_submit) so the portfolio reads a
+    # thousand projects' scores from this table alone instead of looking them up among every audit.
+    last_audit = models.ForeignKey(
+        "Audit", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    last_audit_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_audit_final = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True, editable=False)
+    previous_audit = models.ForeignKey(
+        "Audit", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    previous_audit_final = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -96,13 +96,16 @@ def has_audit_role(*, user: Any, audit: Audit, at_least: str) -> bool:
 
 
 def with_latest_scores(projects: QuerySet[Project]) -> QuerySet[Project]:
-    """Annotate each project with its latest submitted audit (id, final, band, date) in the same query."""
-    latest = Audit.objects.filter(project=OuterRef("pk"), status=AuditStatus.SUBMITTED).order_by("-submitted_at", "-pk")
+    """Annotate each project with its latest submitted audit (id, final, band, date) in the same query.
+
+    Read from the project's own columns (kept by audits.services.project_refresh_latest_audits); only the
+    band label joins the latest audit, by primary key.
+    """
     return projects.annotate(
-        latest_audit_id=Subquery(latest.values("pk")[:1]),
-        latest_final=Subquery(latest.values("final_score")[:1]),
-        latest_band=Subquery(latest.values("band_label")[:1]),
-        latest_submitted_at=Subquery(latest.values("submitted_at")[:1]),
+        latest_audit_id=F("last_audit_id"),
+        latest_final=F("last_audit_final"),
+        latest_band=F("last_audit__band_label"),
+        latest_submitted_at=F("last_audit_at"),
     )
 
 
@@ -173,12 +176,9 @@ class PortfolioRow:
 
 def portfolio_queryset(*, user: Any) -> QuerySet[Project]:
     """Visible projects with their latest and previous submitted audits, in one query."""
-    submitted = Audit.objects.filter(project=OuterRef("pk"), status=AuditStatus.SUBMITTED).order_by(
-        "-submitted_at", "-pk"
-    )
     return with_latest_scores(visible_projects(user=user)).annotate(
-        latest_rubric_id=Subquery(submitted.values("rubric_id")[:1]),
-        previous_final=Subquery(submitted.values("final_score")[1:2]),
+        latest_rubric_id=F("last_audit__rubric_id"),
+        previous_final=F("previous_audit_final"),
     )
 
 
@@ -196,6 +196,7 @@ def portfolio_rows(*, user: Any, projects: QuerySet[Project] | None = None) -> l
         projects = portfolio_queryset(user=user)
     now = timezone.now()
     specs: dict[int, RubricSpec] = {}
+    bands: dict[tuple[int, Decimal], BandSpec | None] = {}
     rows = []
     values = projects.values_list(  # type: ignore[misc]  # annotations of portfolio_queryset
         "pk",
@@ -229,9 +230,12 @@ def portfolio_rows(*, user: Any, projects: QuerySet[Project] | None = None) -> l
     ) in values:
         band = None
         if final is not None and rubric_id is not None:
-            if rubric_id not in specs:
-                specs[rubric_id] = rubric_spec_by_id(rubric_id)
-            band = band_for(specs[rubric_id].bands, final)
+            # Finals take a handful of values (half points), so each band is looked up once per request.
+            if (rubric_id, final) not in bands:
+                if rubric_id not in specs:
+                    specs[rubric_id] = rubric_spec_by_id(rubric_id)
+                bands[(rubric_id, final)] = band_for(specs[rubric_id].bands, final)
+            band = bands[(rubric_id, final)]
         due_at = next_audit_due(last_audit_at=last_at, created_at=created_at, cadence_days=cadence)
         rows.append(
             PortfolioRow(

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -429,10 +429,32 @@ def answers_bulk_upsert(*, actor: Any, audit: Audit, entries: list[dict[str, Any
         ]
 
 
+def project_refresh_latest_audits(projects: QuerySet[Project]) -> int:
+    """Store each project's latest and previous submitted audits (and final scores) on it, in one UPDATE.
+
+    Called by every write that changes which audits are submitted, and by commands that write audits in
+    bulk or move their dates. Returns the number of projects updated.
+    """
+    submitted = Audit.objects.filter(project=OuterRef("pk"), status=AuditStatus.SUBMITTED).order_by(
+        "-submitted_at", "-pk"
+    )
+    return projects.update(
+        last_audit=Subquery(submitted.values("pk")[:1]),
+        last_audit_at=Subquery(submitted.values("submitted_at")[:1]),
+        last_audit_final=Subquery(submitted.values("final_score")[:1]),
+        previous_audit=Subquery(submitted.values("pk")[1:2]),
+        previous_audit_final=Subquery(submitted.values("final_score")[1:2]),
+    )
+
+
 def audit_submit(*, actor: Any, audit: Audit) -> Audit:
     """Freeze the audit: its answers become read-only and its scores are stored."""
     _require(actor, audit.project.team, Role.MANAGER)
     with transaction.atomic():
+        # The project first: two audits of one project submitted at once refresh its latest audits in turn,
+        # each UPDATE then reading the other's committed audit (a fresh snapshot after the lock).
+        project_rows = Project.objects.filter(pk=audit.project_id)
+        list(project_rows.select_for_update().values_list("pk"))
         locked = Audit.objects.select_for_update().get(pk=audit.pk)
         _check_draft(locked)
         result = audit_score(audit=locked)
@@ -443,6 +465,7 @@ def audit_submit(*, actor: Any, audit: Audit) -> Audit:
         locked.section_scores = {s.key: float(s.score) for s in result.sections}
         locked.band_label = result.band.label if result.band else ""
         locked.save()
+        project_refresh_latest_audits(project_rows)
     return locked
 
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from audits.models import Audit, Project
 from audits.selectors import portfolio_queryset, portfolio_rows, project_trend
-from audits.services import answers_bulk_upsert, audit_start, audit_submit
+from audits.services import answers_bulk_upsert, audit_start, audit_submit, project_refresh_latest_audits
 
 
 def submitted_audit(*, project, actor, statuses, days_ago):
@@ -16,6 +16,7 @@ def submitted_audit(*, project, actor, statuses, days_ago):
     )
     audit = audit_submit(actor=actor, audit=audit)
     Audit.objects.filter(pk=audit.pk).update(submitted_at=timezone.now() - timedelta(days=days_ago))
+    project_refresh_latest_audits(Project.objects.filter(pk=project.pk))  # the dates changed
     return audit
 
 

@@ -12,6 +12,7 @@ tens of milliseconds per chart, so the tests validate each figure with `go.Figur
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,10 +21,12 @@ from typing import Any
 import plotly.io as pio
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from audits.dashboards.formatting import plain
 from audits.dashboards.selectors import BandLabel, Comparison, Trend
+from audits.dashboards.staticfiles import plotly_locale_path
 from rubric.models import AnswerStatus, Item
 from rubric.scoring import ScoreResult
 
@@ -39,11 +42,32 @@ STATUS_VALUES = {AnswerStatus.NOT_DONE: 0.0, AnswerStatus.MANUAL: 0.5, AnswerSta
 # Bands from worst to best: warm to cool, light enough to sit behind lines.
 BAND_FILLS = ("#fde2e1", "#feeccb", "#fef9c3", "#e3f6d8", "#cdeee8", "#d5e7fb", "#e3dcfb")
 
+# The heatmap's width never goes below a column label's line height per project (plus its margins and
+# colour bar), so on a phone it scrolls sideways inside its card rather than piling labels on each other.
+HEATMAP_COLUMN_WIDTH = 20
+HEATMAP_FRAME_WIDTH = 200
+
 PLOTLY_CONFIG: dict[str, Any] = {
     "responsive": True,
     "displaylogo": False,
     "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines"],
 }
+
+
+# Dates in tooltips (d3-time-format): month names come from the plotly.js locale the page loads.
+TOOLTIP_DATE_FORMATS = {"en": "%b %-d, %Y", "es": "%-d %b %Y"}
+
+
+def _language() -> str:
+    return (get_language() or "en").split("-")[0]
+
+
+def _config(config: dict[str, Any] | None) -> dict[str, Any]:
+    """The plotly.js config, naming the page language's locale when the page loads one (tags, plotly_scripts)."""
+    config = dict(config or PLOTLY_CONFIG)
+    if plotly_locale_path(get_language()):
+        config["locale"] = _language()
+    return config
 
 
 @dataclass(frozen=True)
@@ -52,17 +76,25 @@ class Chart:
     label: str  # what the chart shows, for screen readers
     spec: SafeString  # {"figure": ..., "config": ...}, safe inside <script type="application/json">
     height: int
+    min_width: int | None = None  # CSS pixels below which the chart scrolls inside its card instead of shrinking
 
 
 Figure = dict[str, Any]
 
 
-def _chart(dom_id: str, label: str, fig: Figure, height: int, config: dict[str, Any] | None = None) -> Chart:
+def _chart(
+    dom_id: str,
+    label: str,
+    fig: Figure,
+    height: int,
+    config: dict[str, Any] | None = None,
+    min_width: int | None = None,
+) -> Chart:
     figure_json = pio.to_json(fig, validate=False)
-    payload = f'{{"figure": {figure_json}, "config": {json.dumps(config or PLOTLY_CONFIG)}}}'
+    payload = f'{{"figure": {figure_json}, "config": {json.dumps(_config(config))}}}'
     # The same escapes as Django's json_script: the JSON can never close its <script> element.
     escaped = payload.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-    return Chart(dom_id=dom_id, label=label, spec=mark_safe(escaped), height=height)
+    return Chart(dom_id=dom_id, label=label, spec=mark_safe(escaped), height=height, min_width=min_width)
 
 
 def _base_layout(height: int, **extra: Any) -> dict[str, Any]:
@@ -101,6 +133,22 @@ def _axis(**extra: Any) -> dict[str, Any]:
     return {"gridcolor": GRID, "linecolor": GRID, "zeroline": False, "automargin": True, **extra}
 
 
+# Section names beside bars break into lines this long, so they leave the bars room on a phone.
+AXIS_LABEL_LINE = 16
+
+
+def _wrapped(label: str) -> str:
+    """A category label broken into short lines (plotly.js never wraps), escaped as plotly.js reads text."""
+    lines = textwrap.wrap(label, AXIS_LABEL_LINE, break_long_words=False) or [label]
+    return "<br>".join(line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") for line in lines)
+
+
+def _section_axis(titles: Sequence[str], **extra: Any) -> dict[str, Any]:
+    """A category axis of section names, each wrapped, kept upright (rotated labels would overlap)."""
+    ticks = {"tickmode": "array", "tickvals": list(titles), "ticktext": [_wrapped(t) for t in titles]}
+    return _axis(**ticks, tickangle=0, **extra)
+
+
 def _num(value: Decimal | float | None) -> float | None:
     return None if value is None else float(value)
 
@@ -111,41 +159,48 @@ def _local(moment: Any) -> str:
 
 
 def section_scores_chart(score: ScoreResult, titles: dict[str, str]) -> Chart:
-    """One bar per section on a fixed 0..max axis; the weakest section(s), which set the score, stand out."""
+    """One bar per section on a fixed 0..max axis; the weakest section(s), which set the score, stand out.
+
+    Horizontal bars: the section names sit one under the other, so they never overlap on a phone.
+    """
     axis_max = float(max((section.max for section in score.sections), default=Decimal(0)))
     names = [titles.get(section.key, section.title) for section in score.sections]
     weakest = [section.key in score.weakest for section in score.sections]
+    height = 100 + 64 * len(names)
     fig = _figure(
         _bar(
-            x=names,
-            y=[float(section.score) for section in score.sections],
+            orientation="h",
+            y=names,
+            x=[float(section.score) for section in score.sections],
             marker={"color": [WEAKEST if flag else ACCENT for flag in weakest]},
             text=[
                 f"{plain(section.score)} / {plain(section.max)}" + (f" · {_('weakest')}" if flag else "")
                 for section, flag in zip(score.sections, weakest, strict=True)
             ],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{x}: %{y}<extra></extra>",
+            # Inside a long bar, after a short one: never past the chart's right edge.
+            textposition="auto",
+            insidetextanchor="end",
+            hovertemplate="%{y}: %{x}<extra></extra>",
         ),
         layout=_base_layout(
-            320,
-            yaxis=_axis(range=[0, axis_max], dtick=1, title={"text": _("Section score")}),
-            xaxis=_axis(),
+            height,
+            xaxis=_axis(range=[0, axis_max], dtick=1, title={"text": _("Section score")}),
+            yaxis=_section_axis(names, autorange="reversed"),
+            margin={"l": 16, "r": 16, "t": 16, "b": 48},
         ),
     )
     fig["layout"]["shapes"] = [
         {
             "type": "line",
-            "xref": "paper",
-            "x0": 0,
-            "x1": 1,
-            "y0": float(score.final),
-            "y1": float(score.final),
+            "yref": "paper",
+            "y0": 0,
+            "y1": 1,
+            "x0": float(score.final),
+            "x1": float(score.final),
             "line": {"color": WEAKEST, "dash": "dot", "width": 1},
         }
     ]
-    return _chart("section-scores", _("Section scores on a scale from 0 to %(max)g") % {"max": axis_max}, fig, 320)
+    return _chart("section-scores", _("Section scores on a scale from 0 to %(max)g") % {"max": axis_max}, fig, height)
 
 
 def _band_shapes(bands: Sequence[BandLabel], y_min: float, y_max: float) -> tuple[list[dict], list[dict]]:
@@ -219,7 +274,7 @@ def trend_chart(trend: Trend, audit_urls: Sequence[str]) -> Chart:
             line={"color": INK, "width": 3},
             marker={"size": 11, "color": INK, "line": {"color": "#ffffff", "width": 2}},
             hovertemplate=(
-                "<b>%{x|%Y-%m-%d}</b><br>"
+                f"<b>%{{x|{TOOLTIP_DATE_FORMATS.get(_language(), TOOLTIP_DATE_FORMATS['en'])}}}</b><br>"
                 + _("Final score")
                 + ": %{y}<br>"
                 + section_lines
@@ -323,12 +378,19 @@ def status_heatmap_chart(
         ),
         layout=_base_layout(
             height,
-            xaxis=_axis(tickangle=-45, type="category", showgrid=False),
+            # Upright labels take one line height per column whatever the name's length: they never overlap.
+            xaxis=_axis(tickangle=-90, type="category", showgrid=False),
             yaxis=_axis(autorange="reversed", type="category", showgrid=False, dtick=1),
             margin={"l": 96, "r": 16, "t": 16, "b": 120},
         ),
     )
-    return _chart("status-heatmap", _("Status of each test in each project's latest submitted audit"), fig, height)
+    return _chart(
+        "status-heatmap",
+        _("Status of each test in each project's latest submitted audit"),
+        fig,
+        height,
+        min_width=HEATMAP_FRAME_WIDTH + HEATMAP_COLUMN_WIDTH * len(columns),
+    )
 
 
 def comparison_chart(comparison: Comparison) -> Chart:
@@ -362,7 +424,7 @@ def comparison_chart(comparison: Comparison) -> Chart:
             showlegend=True,
             legend={"orientation": "h", "y": -0.2},
             yaxis=_axis(range=[0, axis_max], dtick=1, title={"text": _("Section score")}),
-            xaxis=_axis(),
+            xaxis=_section_axis(titles),
         ),
     )
     return _chart("section-deltas", _("Section scores of the two audits side by side"), fig, 320)

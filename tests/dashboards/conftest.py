@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from audits.models import Answer, Audit, AuditStatus, Project, Team
-from audits.services import answers_bulk_upsert, audit_start, audit_submit
+from audits.services import answers_bulk_upsert, audit_start, audit_submit, project_refresh_latest_audits
 from rubric.models import Item, Rubric
 from rubric.scoring import score_answers
 from rubric.selectors import rubric_spec
@@ -40,6 +40,7 @@ def submit_audit(
     audit = audit_submit(actor=actor, audit=audit)
     if when is not None:
         Audit.objects.filter(pk=audit.pk).update(submitted_at=when)
+        project_refresh_latest_audits(Project.objects.filter(pk=project.pk))  # the dates changed
         audit.refresh_from_db()
     return audit
 
@@ -78,6 +79,7 @@ def bulk_portfolio(*, team: Team, rubric: Rubric, user, projects: int, audits: i
         for audit, statuses in zip(saved, statuses_list, strict=True)
         for item in items
     )
+    project_refresh_latest_audits(Project.objects.filter(pk__in=[project.pk for project in created]))
     return created
 
 

@@ -51,7 +51,7 @@ def test_audit_result_chart_uses_a_fixed_axis_up_to_the_section_maximum(client, 
     import json
 
     layout = json.loads(chart.spec)["figure"]["layout"]
-    assert layout["yaxis"]["range"] == [0, 7.0]
+    assert layout["xaxis"]["range"] == [0, 7.0]
 
 
 def test_audit_result_lists_every_item_with_status_notes_and_who_answered(

@@ -7,8 +7,9 @@ import plotly.graph_objects as go
 import pytest
 from django.contrib.staticfiles import finders
 from django.urls import reverse
+from django.utils import translation
 
-from audits.dashboards.staticfiles import PLOTLY_STATIC_PATH
+from audits.dashboards.staticfiles import PLOTLY_JS_VERSION, PLOTLY_LOCALE_PATHS, PLOTLY_STATIC_PATH
 from tests.dashboards.conftest import AUTOMATED, MANUAL, days_ago, submit_audit
 
 pytestmark = pytest.mark.django_db
@@ -65,22 +66,66 @@ def test_embedded_json_cannot_close_its_script_element(client, manager, team, co
     assert heatmap["figure"]["data"][0]["x"] == ["</script><script>alert(1)</script>"]
 
 
-def test_the_plotly_bundle_is_found_by_the_static_finders():
+def test_the_vendored_bundle_is_the_plotly_js_version_the_python_package_builds_figures_for():
+    import plotly.offline
+
     path = finders.find(PLOTLY_STATIC_PATH)
 
-    assert path and path.endswith("plotly.min.js")
+    assert path and path.endswith("plotly-cartesian.min.js")
     with open(path, encoding="utf-8") as bundle:
-        assert "plotly.js" in bundle.read(400)
+        header = bundle.read(200)
+    assert f"plotly.js (cartesian - minified) v{PLOTLY_JS_VERSION}" in header
+    assert plotly.offline.get_plotlyjs_version() == PLOTLY_JS_VERSION
 
 
-def test_collectstatic_copies_the_plotly_bundle(tmp_path, settings):
+def test_the_charts_use_only_trace_types_the_cartesian_bundle_carries(pages):
+    # plotly.js's dist README lists the cartesian bundle's trace modules.
+    cartesian = {"bar", "box", "contour", "heatmap", "histogram", "histogram2d", "histogram2dcontour", "image"}
+    cartesian |= {"pie", "scatter", "scatterternary", "violin"}
+    used = {
+        trace["type"]
+        for response in pages.values()
+        for spec in embedded_figures(response.content.decode())
+        for trace in spec["figure"]["data"]
+    }
+
+    assert used and used <= cartesian
+
+
+def test_pages_without_a_chart_do_not_load_plotly(client, manager, project):
+    client.force_login(manager)
+
+    html = client.get(reverse("audits:project-detail", args=[project.slug])).content.decode()
+
+    assert "vendor/plotly/" not in html
+
+
+def test_spanish_pages_load_the_plotly_locale_and_name_it_in_the_chart_config(pages, client):
+    english = pages["trend"].content.decode()
+    assert PLOTLY_LOCALE_PATHS["es"] not in english
+    assert all("locale" not in spec["config"] for spec in embedded_figures(english))
+
+    with translation.override("es"):  # requests activate Spanish in this thread; restored after
+        client.post(reverse("set_language"), {"language": "es", "next": "/"})
+        spanish = client.get(pages["trend"].wsgi_request.path).content.decode()
+
+    plotly_at = spanish.index(f'src="/static/{PLOTLY_STATIC_PATH}"')
+    locale_at = spanish.index(f'src="/static/{PLOTLY_LOCALE_PATHS["es"]}"')
+    assert plotly_at < locale_at < spanish.index('src="/static/js/charts.js"')  # deferred scripts run in order
+    specs = embedded_figures(spanish)
+    assert specs and all(spec["config"]["locale"] == "es" for spec in specs)
+    assert "%{x|%-d %b %Y}" in specs[0]["figure"]["data"][-1]["hovertemplate"]
+
+
+def test_collectstatic_copies_the_vendored_plotly_files(tmp_path, settings):
     from django.core.management import call_command
 
     settings.STATIC_ROOT = tmp_path
     call_command("collectstatic", interactive=False, verbosity=0)
 
     assert (tmp_path / PLOTLY_STATIC_PATH).is_file()
-    assert not (tmp_path / "vendor" / "plotly" / "widgetbundle.js").exists()
+    assert (tmp_path / PLOTLY_LOCALE_PATHS["es"]).is_file()
+    assert not (tmp_path / "vendor" / "plotly" / "plotly.min.js").exists()
 
 
 @pytest.mark.parametrize(

@@ -22,4 +22,5 @@ def test_missing_scores_print_as_nothing():
 
 
 def test_changes_carry_their_sign():
-    assert [signed_score(Decimal(v)) for v in ("1.5", "-2", "0")] == ["+1.5", "-2", "0"]
+    with translation.override("en"):  # the thread's language is whatever an earlier test's request left
+        assert [signed_score(Decimal(v)) for v in ("1.5", "-2", "0")] == ["+1.5", "-2", "0"]

@@ -71,7 +71,7 @@ def test_trend_hover_names_date_final_sections_and_auditor(client, manager, proj
 
     hover = figure(client.get(trend_url(project)))["data"][-1]["hovertemplate"]
 
-    assert "%{x|%Y-%m-%d}" in hover and "%{y}" in hover and "%{customdata[1]}" in hover
+    assert "%{x|%b %-d, %Y}" in hover and "%{y}" in hover and "%{customdata[1]}" in hover
     assert "Tests for features and data: %{customdata[2]}" in hover
     assert "Monitoring tests for ML: %{customdata[5]}" in hover
 

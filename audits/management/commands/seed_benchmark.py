@@ -1,22 +1,26 @@
 """Generate a large synthetic portfolio for the benchmarks (bench/portfolio.py).
 
 Meant for a dedicated, empty database: it refuses to add a second portfolio on top of a
-partial one. Everything is written with bulk_create in blocks of projects, so memory stays
-flat and 1,000 projects x 20 audits x 28 answers take about a minute.
+partial one. Everything is written in blocks of projects (answers with PostgreSQL's COPY), so memory
+stays flat; 1,000 projects x 20 audits x 28 answers take about 30 s, 10,000 projects about 5 minutes.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import random
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from audits.models import Answer, Audit, AuditStatus, Membership, Project, Role, Team
+from audits.services import project_refresh_latest_audits
 from rubric.models import Item
 from rubric.scoring import score_answers
 from rubric.selectors import default_rubric, rubric_spec
@@ -65,6 +69,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {first + count}/{projects} projects", ending="\r")
             self.stdout.flush()
         self.stdout.write("")  # end the progress line
+        project_refresh_latest_audits(Project.objects.filter(slug__startswith=BENCH_PREFIX))
         seconds = (timezone.now() - started).total_seconds()
         self.stdout.write(
             self.style.SUCCESS(
@@ -139,21 +144,65 @@ class Command(BaseCommand):
                 )
                 statuses_per_audit.append(statuses)
         created = Audit.objects.bulk_create(audit_rows, batch_size=1000)
+        answers = (
+            (audit, item, statuses[item.code])
+            for audit, statuses in zip(created, statuses_per_audit, strict=True)
+            for item in items
+        )
+        if connection.vendor == "postgresql":
+            _copy_answers(answers, user.pk)
+            return
         Answer.objects.bulk_create(
             (
                 Answer(
                     audit=audit,
                     item=item,
-                    status=statuses[item.code],
-                    notes="Checked in the weekly review." if statuses[item.code] != "not_done" else "",
-                    evidence=[f"https://ci.example.com/{audit.project.slug}/{item.code}"]
-                    if statuses[item.code] == "automated"
-                    else [],
+                    status=status,
+                    notes=_notes(status),
+                    evidence=_evidence(audit, item, status),
                     answered_by=user,
                     answered_at=audit.submitted_at,
                 )
-                for audit, statuses in zip(created, statuses_per_audit, strict=True)
-                for item in items
+                for audit, item, status in answers
             ),
             batch_size=2000,
+        )
+
+
+def _notes(status: str) -> str:
+    return "Checked in the weekly review." if status != "not_done" else ""
+
+
+def _evidence(audit: Audit, item: Item, status: str) -> list[str]:
+    return [f"https://ci.example.com/{audit.project.slug}/{item.code}"] if status == "automated" else []
+
+
+# Columns of audits_answer written by COPY (its other columns keep their defaults or stay empty).
+_ANSWER_COLUMNS = (
+    "audit_id",
+    "item_id",
+    "status",
+    "notes",
+    "evidence",
+    "carried_over",
+    "answered_by_id",
+    "answered_at",
+    "version",
+)
+
+
+def _copy_answers(answers: Iterable[tuple[Audit, Item, str]], user_id: int) -> None:
+    """PostgreSQL's COPY: about 5x faster than bulk_create's INSERTs, which matters at 5.6 million answers.
+
+    Every value is ours (digits, fixed words, slugs), none holds a tab, newline or backslash.
+    """
+    buffer = io.StringIO()
+    for audit, item, status in answers:
+        evidence = json.dumps(_evidence(audit, item, status))
+        submitted = audit.submitted_at.isoformat() if audit.submitted_at else "\\N"
+        buffer.write(f"{audit.pk}\t{item.pk}\t{status}\t{_notes(status)}\t{evidence}\tf\t{user_id}\t{submitted}\t1\n")
+    buffer.seek(0)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(  # the psycopg2 cursor under Django's wrapper
+            f"COPY {Answer._meta.db_table} ({', '.join(_ANSWER_COLUMNS)}) FROM STDIN", buffer
         )

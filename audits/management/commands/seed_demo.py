@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audits import services
-from audits.models import Answer, AnswerChange, Audit, Role, Team
+from audits.models import Answer, AnswerChange, Audit, Project, Role, Team
 from rubric.models import AnswerStatus
 from rubric.scoring import RubricSpec
 from rubric.selectors import default_rubric, rubric_spec
@@ -174,5 +174,6 @@ class Command(BaseCommand):
         Audit.objects.filter(pk=audit.pk).update(
             created_at=started, updated_at=finished, submitted_at=finished if submitted else None
         )
+        services.project_refresh_latest_audits(Project.objects.filter(pk=audit.project_id))  # dates moved
         Answer.objects.filter(audit=audit).update(answered_at=started + timedelta(days=1))
         AnswerChange.objects.filter(answer__audit=audit).update(changed_at=started + timedelta(days=1))
