@@ -55,7 +55,7 @@ def test_the_migration_fills_in_the_latest_audits_of_existing_projects(team, rub
     projects = bulk_portfolio(team=team, rubric=rubric, user=manager, projects=3, audits=3)
     expected = list(Project.objects.order_by("pk").values_list("last_audit", "previous_audit", "last_audit_final"))
     Project.objects.update(last_audit=None, last_audit_at=None, last_audit_final=None, previous_audit=None)
-    migration = importlib.import_module("audits.migrations.0004_project_latest_audits")
+    migration = importlib.import_module("audits.migrations.0005_project_latest_audits")
 
     migration.fill_latest_audits(apps, None)
 

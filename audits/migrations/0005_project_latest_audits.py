@@ -22,7 +22,7 @@ def fill_latest_audits(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("audits", "0003_dashboard_indexes"),
+        ("audits", "0004_apitoken_push_project"),
     ]
 
     operations = [
