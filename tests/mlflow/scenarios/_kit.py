@@ -159,6 +159,7 @@ class Kit:
             experiment_id, start_time=self.ms(days_ago), tags={**system, **(tags or {})}, run_name=name
         )
         run_id = created.info.run_id
+        mlflow.set_experiment(experiment_id=experiment_id)  # the fluent API refuses a run of another experiment
         with mlflow.start_run(run_id=run_id, nested=parent is not None) as active:
             yield active
         self.client.set_terminated(run_id, "FINISHED", end_time=self.ms(days_ago) + int(minutes * 60_000))
@@ -249,7 +250,7 @@ def evaluate(model_uri: str, frame: Any, *, target: str, model_type: str, prefix
         frame,
         targets=target,
         model_type=model_type,
-        evaluators=["default"],
+        evaluators="default",
         evaluator_config={"metric_prefix": prefix, "log_model_explainability": False},
     )
     return dict(result.metrics)

@@ -210,7 +210,12 @@ def _record_alias_event(connection: Any, model: str, alias: str, version: int | 
         delivery_id=uuid.uuid4().hex,
         event=event,
         event_at=at,
-        payload={"entity": event.split(".")[0], "action": event.split(".")[1], "timestamp": at.isoformat(), "data": data},
+        payload={
+            "entity": event.split(".")[0],
+            "action": event.split(".")[1],
+            "timestamp": at.isoformat(),
+            "data": data,
+        },
     )
     AliasEvent.objects.create(
         connection=connection, delivery=delivery, model_name=model, alias=alias, version=version, at=at
@@ -238,7 +243,9 @@ def observe(scenario: Scenario, *, tracking_uri: str, actor: Any, project: Any) 
     saved = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
     kit = Kit(tracking_uri, checkpoint=lambda: _sync(connection))
     if scenario.webhooks:
-        kit.on_alias = lambda model, alias, version, at_ms: _record_alias_event(connection, model, alias, version, at_ms)
+        kit.on_alias = lambda model, alias, version, at_ms: _record_alias_event(
+            connection, model, alias, version, at_ms
+        )
     try:
         scenario.build(kit)
     finally:

@@ -1,4 +1,4 @@
-"""(d) Pipeline-scheduled retraining: a weekly job trains, evaluates, registers and promotes, for six weeks.
+"""(d) Pipeline-scheduled retraining: a weekly job trains, evaluates, registers and promotes, for five weeks.
 
 As an MLflow Project run by a scheduler (or a Databricks job) records it: every run carries
 `mlflow.source.type=JOB`, the job's entry point and the git commit it was deployed from. Each Monday the job
@@ -25,7 +25,7 @@ from tests.mlflow.scenarios._kit import (
 EXPERIMENT = "scheduled-churn-retrain"
 MODEL = "scheduled-churn"
 TARGET = "churned"
-WEEKS = 6
+WEEKS = 5
 APPROVAL_BAR = 0.7
 
 
@@ -59,25 +59,27 @@ def build(kit: Kit) -> None:
 
 SCENARIO = Scenario(
     name="scheduled",
-    title="Weekly retraining job (mlflow.source.type=JOB): six versions, each evaluated and approved",
+    title="Weekly retraining job (mlflow.source.type=JOB): five versions, each evaluated and approved",
     experiments=(EXPERIMENT,),
     registered_models=(MODEL,),
     build=build,
     labels=labels(
         data_1=none("only the inferred signature and dataset schema: types, no expectations"),
         data_2=none("no feature importance is logged"),
-        model_1=automated("every version's run, launched by the job, names the git commit, six weeks running"),
+        model_1=automated("every version's run, launched by the job, names the git commit, five weeks running"),
         model_3=none("the same params every week: no search"),
         model_4=none("retraining weekly is not measuring how quality decays with age"),
         model_5=none("no baseline"),
         model_6=none("only overall test metrics"),
         infra_1=none("each week trains on new data: no two trainings share params and data"),
         infra_3=none("the job runs in production; no end-to-end test of the pipeline is recorded"),
-        infra_4=automated("each of the 6 weekly versions was evaluated and tagged validation_status=approved by the job"),
+        infra_4=automated(
+            "each of the 5 weekly versions was evaluated and tagged validation_status=approved by the job"
+        ),
         infra_6=none("champion moves straight to the new version, no challenger stage"),
         infra_7=none("older versions are kept, but no rollback or `previous` alias is recorded"),
         monitoring_2=none("no input checks"),
-        monitoring_4=automated("a new version every 7 days from the job for 5 weeks; the serving one is days old"),
+        monitoring_4=automated("a new version every 7 days from the job for 4 weeks; the serving one is days old"),
         monitoring_5=none("no numerical check is logged"),
         monitoring_6=none("no latency metric"),
         monitoring_7=none("the test metrics are on a held-out week before serving, not on served data"),
