@@ -29,7 +29,6 @@ from integrations.mlflow.rulebook import (
     run_observation,
     short,
     version_observation,
-    version_series,
 )
 
 # Metrics that describe the run, not the model: never compared for reproducibility.

@@ -349,21 +349,25 @@ def test_infra_4_does_not_count_an_evaluate_on_the_training_data():
 
 def test_infra_4_counts_the_versions_that_served_and_each_evaluated_before_it_served():
     # v1 served first and was only evaluated after; v2 and v3 were evaluated before serving; v4 never served.
-    runs = [run(f"r{i}", 50 - 14 * i) for i in range(1, 5)]
+    runs = [run(f"r{i}", 64 - 14 * i) for i in range(1, 5)]
     evals = [
-        RunFact("e1", "1", start_time=NOW - 30 * DAY, params={}, metrics=EVALUATED, model_inputs=("m1",)),
-        *(RunFact(f"e{i}", "1", start_time=NOW - (48 - 14 * i) * DAY, params={}, metrics=EVALUATED,
-                  model_inputs=(f"m{i}",)) for i in (2, 3, 4)),
-    ]  # fmt: skip
+        RunFact(f"e{i}", "1", start_time=NOW - days * DAY, params={}, metrics=EVALUATED, model_inputs=(f"m{i}",))
+        for i, days in ((1, 40), (2, 34), (3, 20), (4, 5))
+    ]
     versions = [version(i, f"r{i}", ["champion"] if i == 3 else [], model_id=f"m{i}") for i in range(1, 5)]
     history = [
-        AliasSighting(NOW - 35 * DAY, {"m": {"champion": 1}}),
-        AliasSighting(NOW - 21 * DAY, {"m": {"champion": 2}}),
-        AliasSighting(NOW - 7 * DAY, {"m": {"champion": 3}}),
+        AliasSighting(NOW - 45 * DAY, {"m": {"champion": 1}}),
+        AliasSighting(NOW - 31 * DAY, {"m": {"champion": 2}}),
+        AliasSighting(NOW - 17 * DAY, {"m": {"champion": 3}}),
     ]
     found = verdict("infra-4", snap([*runs, *evals], versions, history))
     assert (found.result, found.suggested) == ("pass", "manual")
     assert "2 of 3 versions" in found.level_reason
+    # the same evaluations, each before its version served: present on the last 3 serving versions
+    evals[0] = replace(evals[0], start_time=NOW - 48 * DAY)
+    found = verdict("infra-4", snap([*runs, *evals], versions, history))
+    assert (found.result, found.suggested) == ("pass", "automated")
+    assert "3 of the last 3 versions" in found.level_reason
 
 
 def test_model_5_does_not_take_the_serving_configuration_renamed_baseline_for_a_simpler_model():

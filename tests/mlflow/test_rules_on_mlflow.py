@@ -177,3 +177,28 @@ def test_a_weekly_job_with_evaluate_and_approvals_earns_levels_that_cite_their_r
     scheduled = {c: f.suggested_status for c, f in latest_findings(project=project).items()}
     assert scheduled == by_hand
     assert "manual" in scheduled.values() and "automated" in scheduled.values()
+
+
+def test_a_sync_that_meets_an_mlmodel_over_the_size_cap_records_it_as_too_large_to_read(
+    manager, project, connect, scenario, monkeypatch
+):
+    from integrations.mlflow import sync
+    from integrations.mlflow.models import SyncedModelVersion
+
+    scenario.aliases_before_release()
+    connection = connect(
+        project, scenario.server, experiments=[scenario.experiment], registered_models=[scenario.model]
+    )
+
+    def synced_mlmodel() -> dict:
+        made = services.sync_request(actor=manager, connection=connection)
+        services.sync_execute(sync_id=made.pk, final_attempt=True)
+        made.refresh_from_db()
+        assert made.state == "succeeded", made.error
+        return SyncedModelVersion.objects.get(connection=connection, model_name=scenario.model, version=1).mlmodel
+
+    assert "signature" in synced_mlmodel()  # under the cap, the MLmodel file is read
+    monkeypatch.setattr(sync, "MLMODEL_READ_LIMIT", 64)  # a real MLmodel file is a few hundred bytes
+    too_large = synced_mlmodel()
+    assert too_large["unreadable"] == {"MLmodel": "too large to read"}
+    assert "signature" not in too_large and "MLmodel" in too_large["files"]
