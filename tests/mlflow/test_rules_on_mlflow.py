@@ -29,11 +29,11 @@ def quick_retries(settings):
     settings.MLAUDIT_MLFLOW_HTTP_BACKOFF = 0.05
 
 
-def _frame():
+def _frame(seed: int = 7):
     import numpy as np
     import pandas as pd
 
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(seed)
     frame = pd.DataFrame({"tenure": rng.uniform(0, 60, 200), "plan": rng.integers(0, 2, 200).astype(float)})
     frame["churned"] = ((frame["tenure"] < 20) ^ (rng.uniform(size=200) < 0.1)).astype(int)
     return frame
@@ -103,8 +103,8 @@ class History:
         )
         # Another test may have left a different active experiment in MLflow's process-wide fluent state.
         mlflow.set_experiment(experiment_id=experiment_id)
-        with mlflow.start_run(run_id=run.info.run_id):
-            _evaluate(f"models:/{MODEL}@champion", self.frame, "")
+        with mlflow.start_run(run_id=run.info.run_id):  # last week's customers, not the training table
+            _evaluate(f"models:/{MODEL}@champion", _frame(seed=days_ago + 100), "")
         self.client.set_terminated(run.info.run_id, "FINISHED", end_time=start + 60_000)
 
     def build(self) -> None:
