@@ -163,9 +163,7 @@ def _evaluated_before(s: Snapshot, version: VersionFact, until: int | None) -> t
         prefixes = {p for p in run.held_out_prefixes(training) if not p.startswith("training")}
         if prefixes and (until is None or (run.end_time or run.when) <= until):
             prefix = sorted(prefixes)[0]
-            keys = sorted(
-                k for k in run.metrics if k.startswith(prefix) and split_metric(k) and split_metric(k)[0] == prefix
-            )
+            keys = sorted(k for k in run.metrics if (split := split_metric(k)) and split[0] == prefix)
             return run, (keys[0] if keys else prefix + "example_count")
     return None
 
