@@ -227,8 +227,6 @@ class VersionFact:
     mlmodel: dict[str, Any] | None = None
     artifacts_present: bool | None = None
     model_id: str = ""  # MLflow 3: the logged model behind the version
-    # MLflow 3: the runs whose metrics were logged to that logged model (evaluate links each evaluation to it)
-    evaluation_run_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -137,8 +137,7 @@ def at_least_as_good(new: float, old: float, tolerance: float, *, higher: bool) 
 
 def evidence_runs(s: Snapshot, version: VersionFact) -> list[RunFact]:
     """The version's own run and the runs that evaluated it: children of that run, or MLflow 3 runs whose
-    model inputs name the version's logged model, or whose metrics were logged to it (mlflow.models.evaluate of
-    models:/<name>/<version> records its metrics on the logged model, with the run that computed them)."""
+    model inputs name the version's logged model (mlflow.models.evaluate(model_id=...))."""
     own = s.run(version.run_id)
     linked = [
         r
@@ -147,7 +146,6 @@ def evidence_runs(s: Snapshot, version: VersionFact) -> list[RunFact]:
         and (
             (version.run_id and r.parent_run_id == version.run_id)
             or (version.model_id and version.model_id in r.model_inputs)
-            or r.run_id in version.evaluation_run_ids
         )
     ]
     return ([own] if own else []) + sorted(linked, key=lambda r: r.when)

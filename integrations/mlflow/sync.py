@@ -12,8 +12,6 @@ import logging
 import math
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import quote
-
 import yaml
 from django.conf import settings
 from django.db import transaction
@@ -159,7 +157,6 @@ def fetch(
                     model_id=str(raw.get("model_id", "") or ""),
                 )
             )
-    versions = _link_evaluations(client, versions)
     fetched = Fetched(
         runs=runs,
         versions=versions,
@@ -169,26 +166,6 @@ def fetch(
     _list_version_run_artifacts(client, fetched)
     _check_histories(client, fetched, recent_runs)
     return fetched
-
-
-def _link_evaluations(client: Any, versions: list[VersionFact]) -> list[VersionFact]:
-    """MLflow 3 logs each evaluate metric on the logged model with the run that computed it; the runs REST
-    API does not return model inputs, so this is where an evaluation run names the version it scored.
-    Only for the newest versions; a server without logged models (MLflow 2) answers 404 and is left alone."""
-    newest = {id(v) for v in sorted(versions, key=lambda v: v.version, reverse=True)[:ARTIFACT_RUNS]}
-    linked = []
-    for version in versions:
-        if version.model_id and id(version) in newest:
-            try:
-                body = client.request("GET", f"api/2.0/mlflow/logged-models/{quote(version.model_id, safe='')}")
-            except (MlflowNotFound, MlflowError):
-                linked.append(version)
-                continue
-            metrics = ((body.get("model") or {}).get("data") or {}).get("metrics") or []
-            runs = tuple(dict.fromkeys(str(m["run_id"]) for m in metrics if m.get("run_id")))
-            version = replace(version, evaluation_run_ids=tuple(r for r in runs if r != version.run_id))
-        linked.append(version)
-    return linked
 
 
 ARTIFACT_RUNS = 20  # the runs behind the newest registered versions whose artifact names are listed
