@@ -12,6 +12,7 @@ import logging
 import math
 from dataclasses import dataclass, field, replace
 from typing import Any
+
 import yaml
 from django.conf import settings
 from django.db import transaction
