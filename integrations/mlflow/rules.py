@@ -273,7 +273,8 @@ def _is_baseline(s: Snapshot, run: RunFact) -> bool:
     "model-5",
     gettext_lazy(
         "mlaudit looks for a baseline run (name, tag or params saying baseline, dummy, majority or naive) "
-        "on a dataset the serving version's run also used, and compares the quality metric both logged."
+        "on a dataset the serving version's run also used, and compares the quality metric both logged. A "
+        "“baseline” trained with the serving run's own params is the same model, not a simpler one."
     ),
     """
 import mlflow

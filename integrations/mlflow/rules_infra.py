@@ -184,7 +184,8 @@ def served_series(s: Snapshot, serving: VersionFact) -> list[VersionFact]:
         "mlaudit accepts a model version tag validation_status (configurable) with an approving value "
         "(approved, passed, validated), or an mlflow.models.evaluate result for the version (its run or an "
         "evaluation run of its logged model: <prefix>example_count next to the standard metrics) logged before "
-        "it became serving. Autolog's val_* metrics from fitting are not a validation gate."
+        "it became serving, on data other than its training dataset. Autolog's val_* metrics from fitting are not "
+        "a validation gate. Automated when the versions that served each carry it."
     ),
     """
 from mlflow import MlflowClient

@@ -73,7 +73,8 @@ def input_invariants_are_checked(s: Snapshot) -> Verdict:
     gettext_lazy(
         "mlaudit reads the retraining cadence from the registry: the times of the runs behind the registered "
         "versions. It passes when versions keep coming at most max_serving_age_days apart and the serving one "
-        "is younger than that; the serving version's age alone is shown as a fact."
+        "is younger than that; the serving version's age alone is shown as a fact. Automated only when the "
+        "retraining runs were launched by a job (mlflow.source.type JOB or PROJECT, or a CI tag)."
     ),
     """
 # a scheduled job (cron, Airflow, Databricks job) retrains and registers:
@@ -262,7 +263,8 @@ def computing_performance_has_not_regressed(s: Snapshot) -> Verdict:
     gettext_lazy(
         "mlaudit reads backtest or monitoring runs (an experiment or run name with backtest, monitoring, "
         "monitor; configurable) that log the serving model's quality metric on served data, and compares the "
-        "latest with the first since the version started serving. Offline training metrics do not count."
+        "latest with the first since the version started serving. Offline training metrics, and re-scoring the "
+        "model on its own training dataset, do not count."
     ),
     """
 import mlflow
