@@ -26,6 +26,7 @@ from integrations.mlflow import outbound
 log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 3
+ARTIFACT_READ_LIMIT = 1_000_000  # bytes of one artifact (an MLmodel file, a small report) mlaudit reads
 MAX_DETAIL = 300  # characters of an MLflow error message repeated in ours
 RUN_PAGE_SIZE = 1000
 
@@ -74,6 +75,12 @@ class ArtifactUnavailable(MlflowError):
     """The artifact store is not served by the tracking server (not proxied): nothing to read."""
 
     kind = "artifact_unavailable"
+
+
+class ArtifactTooLarge(MlflowError):
+    """The artifact is bigger than mlaudit reads; the sync records that instead of the content."""
+
+    kind = "artifact_too_large"
 
 
 @dataclass(frozen=True)
@@ -158,7 +165,9 @@ class MlflowClient:
 
     # Transport ---------------------------------------------------------------
 
-    def _send(self, method: str, path: str, *, params: Any = None, json: Any = None) -> requests.Response:
+    def _send(
+        self, method: str, path: str, *, params: Any = None, json: Any = None, stream: bool = False
+    ) -> requests.Response:
         """One request, with the adapter's retries, following redirects on the same host only.
         Raises MlflowUnavailable when the server cannot be reached, UnsafeUrl when the address is refused."""
         url = urljoin(self.base_url, path)
@@ -166,7 +175,7 @@ class MlflowClient:
         for _hop in range(MAX_REDIRECTS + 1):
             try:
                 response = self.session.request(
-                    method, url, params=params, json=json, timeout=self.timeout, allow_redirects=False
+                    method, url, params=params, json=json, timeout=self.timeout, allow_redirects=False, stream=stream
                 )
             except outbound.RefusedAddress as exc:
                 raise UnsafeUrl(exc.message) from None
@@ -403,12 +412,23 @@ class MlflowClient:
         body = self.request("GET", "api/2.0/mlflow-artifacts/artifacts", params={"path": path})
         return list(body.get("files", []))
 
-    def read_artifact_text(self, artifact_uri: str, relative: str, *, limit: int = 1_000_000) -> str:
+    def read_artifact_text(self, artifact_uri: str, relative: str, *, limit: int = ARTIFACT_READ_LIMIT) -> str:
+        """The artifact as text, streamed: past `limit` bytes the download stops and ArtifactTooLarge is raised
+        (a truncated file would be misread)."""
         path = self._artifact_path(artifact_uri)
         url = f"api/2.0/mlflow-artifacts/artifacts/{quote(path)}/{quote(relative)}"
-        response = self._send("GET", url)
+        response = self._send("GET", url, stream=True)
         if response.status_code == 200:
-            return response.text[:limit]
+            with response:
+                chunks, size = [], 0
+                for chunk in response.iter_content(chunk_size=64 * 1024):
+                    size += len(chunk)
+                    if size > limit:
+                        raise ArtifactTooLarge(
+                            _("{file} is larger than {limit} bytes; not read.").format(file=relative, limit=limit)
+                        )
+                    chunks.append(chunk)
+            return b"".join(chunks).decode(response.encoding or "utf-8", errors="replace")
         if response.status_code == 429 or response.status_code >= 500:
             raise self._unavailable(response)
         self._parse(response)

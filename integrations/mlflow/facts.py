@@ -196,6 +196,21 @@ class RunFact:
                     found.add(prefix)
         return found
 
+    def evaluated_on(self, prefix: str) -> frozenset[str]:
+        """Digests of the datasets mlflow.models.evaluate read under this prefix: it logs its dataset as an
+        input whose context is the metric_prefix (no context without a prefix)."""
+        wanted = prefix.lower()
+        return frozenset(
+            d.digest
+            for d in self.datasets
+            if d.digest and d.context.lower() not in TRAINING_CONTEXTS and d.context.lower() in (wanted, "")
+        )
+
+    def held_out_prefixes(self, training: frozenset[str]) -> set[str]:
+        """The evaluate prefixes whose data is not the training data: evaluating a model on the rows it was
+        fitted on looks like validation but shows nothing. Without dataset inputs, nothing says otherwise."""
+        return {p for p in self.evaluated_prefixes() if not (self.evaluated_on(p) and self.evaluated_on(p) <= training)}
+
     def artifact_matching(self, words: list[str]) -> list[str]:
         return [a for a in (self.artifacts or ()) if any(w.lower() in a.lower() for w in words)]
 
@@ -333,6 +348,14 @@ class Snapshot:
         if len(sequence) < 2 or sequence[-1][1] != version.version:
             return None
         return sequence[-1][0]
+
+    def first_served_ms(self, version: VersionFact) -> int | None:
+        """When the serving alias was first seen on this version (exact from a webhook; from a poll, the first
+        sync that saw it); None when it never served."""
+        for seen, number in self.serving_sequence(version.model_name):
+            if number == version.version:
+                return seen
+        return None
 
     def previous_serving(self, current: VersionFact) -> VersionFact | None:
         sequence = self.serving_sequence(current.model_name)

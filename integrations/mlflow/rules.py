@@ -273,7 +273,8 @@ def _is_baseline(s: Snapshot, run: RunFact) -> bool:
     "model-5",
     gettext_lazy(
         "mlaudit looks for a baseline run (name, tag or params saying baseline, dummy, majority or naive) "
-        "on a dataset the serving version's run also used, and compares the quality metric both logged."
+        "on a dataset the serving version's run also used, and compares the quality metric both logged. A "
+        "“baseline” trained with the serving run's own params is the same model, not a simpler one."
     ),
     """
 import mlflow
@@ -291,8 +292,14 @@ def simpler_model_is_not_better(s: Snapshot) -> Verdict:
     links: tuple[str, ...] = (s.version_link(serving), s.run_link(run))
     base = s.quality_base(run)
     serving_digests = {d for r in evidence_runs(s, serving) for d in r.dataset_digests}
+    # A "baseline" trained with the serving run's own params is the same model again, not a simpler one.
     baselines = [
-        r for r in s.runs if r.run_id != run.run_id and _is_baseline(s, r) and (r.dataset_digests & serving_digests)
+        r
+        for r in s.runs
+        if r.run_id != run.run_id
+        and _is_baseline(s, r)
+        and (r.dataset_digests & serving_digests)
+        and not (r.params and r.params == run.params)
     ]
     if not baselines:
         return Verdict(FAIL, _("No baseline run on the serving model's datasets."), {"metric": base}, links)

@@ -7,11 +7,12 @@ result "unknown": it is not something the team does. A pass needs the team's own
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from typing import Any
 
 from django.utils.translation import gettext_lazy
 
-from evidence.levels import Policy
+from evidence.levels import MANUAL, Policy
 from integrations.mlflow.facts import RunFact, Snapshot, finite
 from integrations.mlflow.rulebook import (
     DAY_MS,
@@ -72,7 +73,8 @@ def input_invariants_are_checked(s: Snapshot) -> Verdict:
     gettext_lazy(
         "mlaudit reads the retraining cadence from the registry: the times of the runs behind the registered "
         "versions. It passes when versions keep coming at most max_serving_age_days apart and the serving one "
-        "is younger than that; the serving version's age alone is shown as a fact."
+        "is younger than that; the serving version's age alone is shown as a fact. Automated only when the "
+        "retraining runs were launched by a job (mlflow.source.type JOB or PROJECT, or a CI tag)."
     ),
     """
 # a scheduled job (cron, Airflow, Databricks job) retrains and registers:
@@ -117,16 +119,22 @@ def retraining_keeps_models_fresh(s: Snapshot) -> Verdict:
             links,
         )
     facts["gap_days"] = round(max(gaps[-3:]), 1)
-    return passed(
-        s,
-        _("A new version came every {gap} days or sooner; the serving one is {age} days old.").format(
-            gap=format(max(gaps[-3:]), ".0f"), age=format(age, ".0f")
-        ),
-        facts,
-        links,
-        [version_observation(s, v, r) for v, r in version_runs(s, serving.model_name)],
-        series=version_series(s, serving.model_name),
+    reason = _("A new version came every {gap} days or sooner; the serving one is {age} days old.").format(
+        gap=format(max(gaps[-3:]), ".0f"), age=format(age, ".0f")
     )
+    # Every version "has" its own training, so recurrence over versions says nothing about who retrains:
+    # only retrainings launched by a system (a job, a pipeline) make the cadence automated.
+    observations = [version_observation(s, v, r) for v, r in version_runs(s, serving.model_name)]
+    scheduled = [o for o in observations if o.by_system]
+    if not scheduled:
+        found = passed(s, reason, facts, links, observations, kind="runs")
+        return replace(
+            found,
+            suggested=MANUAL,
+            facts={**found.facts, "level": {"status": MANUAL, "why": "by_hand"}},
+            level_reason=_("Manual: the versions were trained by hand, not by a scheduled job."),
+        )
+    return passed(s, reason, facts, links, scheduled, kind="runs")
 
 
 @rule(
@@ -255,7 +263,8 @@ def computing_performance_has_not_regressed(s: Snapshot) -> Verdict:
     gettext_lazy(
         "mlaudit reads backtest or monitoring runs (an experiment or run name with backtest, monitoring, "
         "monitor; configurable) that log the serving model's quality metric on served data, and compares the "
-        "latest with the first since the version started serving. Offline training metrics do not count."
+        "latest with the first since the version started serving. Offline training metrics, and re-scoring the "
+        "model on its own training dataset, do not count."
     ),
     """
 import mlflow
@@ -274,8 +283,13 @@ def prediction_quality_has_not_regressed(s: Snapshot) -> Verdict:
         (b for r in s.runs if s.is_monitoring(r) for k in r.metrics if (b := (split_or_none(k)))), None
     )
     made = s.version_time(serving)
+    training = run.training_digests
     backtests = sorted(
-        (r for r in s.runs if s.is_monitoring(r) and r.when >= made and base and s.quality_key(r, base)),
+        (
+            r
+            for r in s.runs
+            if s.is_monitoring(r) and r.when >= made and base and s.quality_key(r, base) and _on_new_data(r, training)
+        ),
         key=lambda r: r.when,
     )
     if not backtests:
@@ -316,6 +330,13 @@ def prediction_quality_has_not_regressed(s: Snapshot) -> Verdict:
         [run_observation(s, r) for r in backtests],
         kind="runs",
     )
+
+
+def _on_new_data(run: RunFact, training: frozenset[str]) -> bool:
+    """Re-scoring the model on the table it was trained on is not a look at served data. A run that logged
+    no dataset leaves it open."""
+    scored = {d.digest for d in run.datasets if d.digest}
+    return not (scored and scored <= training)
 
 
 def split_or_none(key: str) -> str | None:

@@ -20,6 +20,8 @@ from django.utils import timezone, translation
 
 from integrations.mlflow.alias_events import Polled, alias_changes, merge
 from integrations.mlflow.client import (
+    ARTIFACT_READ_LIMIT,
+    ArtifactTooLarge,
     ArtifactUnavailable,
     MlflowError,
     MlflowNotFound,
@@ -40,6 +42,8 @@ from integrations.mlflow.rules import evaluate
 
 log = logging.getLogger(__name__)
 WRITE_BATCH = 1000
+TOO_LARGE = "too large to read"
+MLMODEL_READ_LIMIT = ARTIFACT_READ_LIMIT
 
 
 @dataclass
@@ -196,7 +200,11 @@ def _read_model_files(client: Any, name: str, number: int, *, with_mlmodel: bool
         present = bool(files)
         mlmodel = None
         if with_mlmodel and any(f.get("path") == "MLmodel" for f in files):
-            loaded = yaml.safe_load(client.read_artifact_text(uri, "MLmodel"))
+            try:
+                loaded = yaml.safe_load(client.read_artifact_text(uri, "MLmodel", limit=MLMODEL_READ_LIMIT))
+            except ArtifactTooLarge:
+                # A fact of its own, shown next to the item, rather than a failed sync.
+                loaded = {"unreadable": {"MLmodel": TOO_LARGE}}
             mlmodel = loaded if isinstance(loaded, dict) else None
             if mlmodel is not None:
                 mlmodel["files"] = sorted(f.get("path", "") for f in files)

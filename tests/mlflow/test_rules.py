@@ -4,6 +4,7 @@ what fails, and what mlaudit only observes (shown as a fact, never as a pass).""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -142,9 +143,10 @@ def test_model_3_counts_trial_children_and_top_level_sweeps_but_not_nested_evalu
 
 def test_model_5_compares_the_serving_run_with_a_baseline_on_a_shared_dataset():
     runs, versions, history = released()
-    baseline = run("b", name="baseline", metrics={**EVALUATED, "test_roc_auc": 0.6})
+    majority = {"strategy": "most_frequent"}
+    baseline = run("b", name="baseline", params=majority, metrics={**EVALUATED, "test_roc_auc": 0.6})
     assert check("model-5", snap([*runs, baseline], versions, history)) == "pass"
-    stronger = run("b", name="dummy-majority", metrics={**EVALUATED, "test_roc_auc": 0.95})
+    stronger = run("b", name="dummy-majority", params=majority, metrics={**EVALUATED, "test_roc_auc": 0.95})
     assert check("model-5", snap([*runs, stronger], versions, history)) == "fail"
     elsewhere = run("b", name="baseline", metrics=EVALUATED, datasets=(DatasetFact("x", "zzz"),))
     assert check("model-5", snap([*runs, elsewhere], versions, history)) == "fail"
@@ -179,10 +181,15 @@ def test_infra_1_compares_repeated_trainings_on_every_shared_metric_and_ignores_
     assert check("infra-1", snap(evaluations, [])) == "fail"
 
 
-def test_infra_3_wants_an_end_to_end_run_or_a_pipeline_run_that_registered_a_version():
-    assert check("infra-3", snap([run("r", tags=JOB)], [version(1, "r", ["champion"])])) == "pass"
+def test_infra_3_wants_an_end_to_end_test_run_and_not_the_production_retraining_job():
+    # A weekly job that trains and registers is the pipeline running, not the pipeline tested.
+    assert check("infra-3", snap([run("r", tags=JOB)], [version(1, "r", ["champion"])])) == "fail"
     assert check("infra-3", snap([run("r", tags=COMMIT)], [version(1, "r", ["champion"])])) == "fail"
     assert check("infra-3", snap([run("r", name="e2e-smoke")], [])) == "pass"
+    smoke = run("s", name="", datasets=(TRAIN,))
+    assert check("infra-3", snap([smoke], [], experiments={"1": "churn-integration"})) == "pass"
+    # a run named "smoke" that read nothing and made no model is not a run of the pipeline
+    assert check("infra-3", snap([run("x", name="smoke", datasets=())], [])) == "fail"
 
 
 def test_infra_4_accepts_an_approving_validation_status_or_an_evaluate_result_not_autolog_val_metrics():
@@ -241,9 +248,10 @@ def test_monitoring_2_wants_logged_input_data_checks():
 def test_monitoring_4_shows_a_young_version_as_a_fact_and_passes_only_on_a_retraining_cadence():
     young = verdict("monitoring-4", snap([run("r")], [version(1, "r", ["champion"])]))
     assert young.result == "unknown" and young.reason.startswith("Observed:") and young.facts["age_days"] == 1.0
-    runs, versions = weekly(4)
+    runs, versions = weekly(4, tags=JOB)
     cadence = verdict("monitoring-4", snap(runs, versions))
     assert (cadence.result, cadence.suggested) == ("pass", "automated")
+    assert "pipeline" in cadence.level_reason or "of the last" in cadence.level_reason
     two_hand_runs = [run("a", 9), run("b", 8)]
     pair = [version(1, "a"), version(2, "b", ["champion"])]
     assert check("monitoring-4", snap(two_hand_runs, pair)) == "unknown"
@@ -288,7 +296,9 @@ def test_monitoring_7_reads_backtest_experiments_not_offline_training_metrics():
 
 def test_the_quality_metric_setting_overrides_the_detected_one():
     runs, versions, history = released(test_custom_gain=0.9)
-    runs.append(run("b", name="baseline", metrics={**EVALUATED, "test_custom_gain": 0.95}))
+    runs.append(
+        run("b", name="baseline", params={"strategy": "prior"}, metrics={**EVALUATED, "test_custom_gain": 0.95})
+    )
     assert check("model-5", snap(runs, versions, history)) == "pass"  # detected roc_auc: 0.85 vs 0.85
     assert check("model-5", snap(runs, versions, history, quality_metric="custom_gain")) == "fail"
 
@@ -318,3 +328,63 @@ def test_a_reason_refuses_positional_values_it_could_not_retell():
 
     with pytest.raises(TypeError):
         _("Run {} records no git commit.").format("abc")
+
+
+def test_monitoring_4_by_hand_retraining_keeps_the_model_fresh_but_is_only_manual():
+    runs, versions = weekly(4)  # four versions a week apart, trained from a laptop
+    by_hand = verdict("monitoring-4", snap(runs, versions))
+    assert (by_hand.result, by_hand.suggested) == ("pass", "manual")
+    assert "by hand" in by_hand.level_reason
+
+
+EVAL_ON_TRAIN = DatasetFact(name="dataset", digest="abc", context="test_")  # evaluate's input: the training rows
+
+
+def test_infra_4_does_not_count_an_evaluate_on_the_training_data():
+    on_train = run("r", metrics=EVALUATED, datasets=(TRAIN, EVAL_ON_TRAIN))
+    assert check("infra-4", snap([on_train], [version(1, "r", ["champion"])])) == "fail"
+    held_out = run("r", metrics=EVALUATED, datasets=(TRAIN, TEST))
+    assert check("infra-4", snap([held_out], [version(1, "r", ["champion"])])) == "pass"
+
+
+def test_infra_4_counts_the_versions_that_served_and_each_evaluated_before_it_served():
+    # v1 served first and was only evaluated after; v2 and v3 were evaluated before serving; v4 never served.
+    runs = [run(f"r{i}", 64 - 14 * i) for i in range(1, 5)]
+    evals = [
+        RunFact(f"e{i}", "1", start_time=NOW - days * DAY, params={}, metrics=EVALUATED, model_inputs=(f"m{i}",))
+        for i, days in ((1, 40), (2, 34), (3, 20), (4, 5))
+    ]
+    versions = [version(i, f"r{i}", ["champion"] if i == 3 else [], model_id=f"m{i}") for i in range(1, 5)]
+    history = [
+        AliasSighting(NOW - 45 * DAY, {"m": {"champion": 1}}),
+        AliasSighting(NOW - 31 * DAY, {"m": {"champion": 2}}),
+        AliasSighting(NOW - 17 * DAY, {"m": {"champion": 3}}),
+    ]
+    found = verdict("infra-4", snap([*runs, *evals], versions, history))
+    assert (found.result, found.suggested) == ("pass", "manual")
+    assert "2 of 3 versions" in found.level_reason
+    # the same evaluations, each before its version served: present on the last 3 serving versions
+    evals[0] = replace(evals[0], start_time=NOW - 48 * DAY)
+    found = verdict("infra-4", snap([*runs, *evals], versions, history))
+    assert (found.result, found.suggested) == ("pass", "automated")
+    assert "3 of the last 3 versions" in found.level_reason
+
+
+def test_model_5_does_not_take_the_serving_configuration_renamed_baseline_for_a_simpler_model():
+    runs, versions, history = released()
+    same = run("b", 4, name="baseline", metrics={**EVALUATED, "test_roc_auc": 0.7}, datasets=(TRAIN, TEST))
+    assert check("model-5", snap([*runs, same], versions, history)) == "fail"
+    simpler = run("b", 4, name="baseline", params={"strategy": "prior"}, metrics={**EVALUATED, "test_roc_auc": 0.7},
+                  datasets=(TRAIN, TEST))  # fmt: skip
+    assert check("model-5", snap([*runs, simpler], versions, history)) == "pass"
+
+
+def test_monitoring_7_does_not_count_re_scoring_the_model_on_its_training_data():
+    runs, versions, history = released()
+    on_train = [
+        RunFact(f"b{i}", "9", start_time=NOW - (3 - i) * DAY, metrics={"roc_auc": 0.84}, datasets=(TRAIN,))
+        for i in range(3)
+    ]
+    assert check("monitoring-7", snap([*runs, *on_train], versions, history, experiments={"9": "monitoring"})) == "fail"
+    served = [replace(r, datasets=(DatasetFact("week", f"w{i}", ""),)) for i, r in enumerate(on_train)]
+    assert check("monitoring-7", snap([*runs, *served], versions, history, experiments={"9": "monitoring"})) == "pass"

@@ -29,11 +29,11 @@ def quick_retries(settings):
     settings.MLAUDIT_MLFLOW_HTTP_BACKOFF = 0.05
 
 
-def _frame():
+def _frame(seed: int = 7):
     import numpy as np
     import pandas as pd
 
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(seed)
     frame = pd.DataFrame({"tenure": rng.uniform(0, 60, 200), "plan": rng.integers(0, 2, 200).astype(float)})
     frame["churned"] = ((frame["tenure"] < 20) ^ (rng.uniform(size=200) < 0.1)).astype(int)
     return frame
@@ -103,8 +103,8 @@ class History:
         )
         # Another test may have left a different active experiment in MLflow's process-wide fluent state.
         mlflow.set_experiment(experiment_id=experiment_id)
-        with mlflow.start_run(run_id=run.info.run_id):
-            _evaluate(f"models:/{MODEL}@champion", self.frame, "")
+        with mlflow.start_run(run_id=run.info.run_id):  # last week's customers, not the training table
+            _evaluate(f"models:/{MODEL}@champion", _frame(seed=days_ago + 100), "")
         self.client.set_terminated(run.info.run_id, "FINISHED", end_time=start + 60_000)
 
     def build(self) -> None:
@@ -177,3 +177,28 @@ def test_a_weekly_job_with_evaluate_and_approvals_earns_levels_that_cite_their_r
     scheduled = {c: f.suggested_status for c, f in latest_findings(project=project).items()}
     assert scheduled == by_hand
     assert "manual" in scheduled.values() and "automated" in scheduled.values()
+
+
+def test_a_sync_that_meets_an_mlmodel_over_the_size_cap_records_it_as_too_large_to_read(
+    manager, project, connect, scenario, monkeypatch
+):
+    from integrations.mlflow import sync
+    from integrations.mlflow.models import SyncedModelVersion
+
+    scenario.aliases_before_release()
+    connection = connect(
+        project, scenario.server, experiments=[scenario.experiment], registered_models=[scenario.model]
+    )
+
+    def synced_mlmodel() -> dict:
+        made = services.sync_request(actor=manager, connection=connection)
+        services.sync_execute(sync_id=made.pk, final_attempt=True)
+        made.refresh_from_db()
+        assert made.state == "succeeded", made.error
+        return SyncedModelVersion.objects.get(connection=connection, model_name=scenario.model, version=1).mlmodel
+
+    assert "signature" in synced_mlmodel()  # under the cap, the MLmodel file is read
+    monkeypatch.setattr(sync, "MLMODEL_READ_LIMIT", 64)  # a real MLmodel file is a few hundred bytes
+    too_large = synced_mlmodel()
+    assert too_large["unreadable"] == {"MLmodel": "too large to read"}
+    assert "signature" not in too_large and "MLmodel" in too_large["files"]

@@ -6,9 +6,16 @@ Labels follow the paper (docs: bench/README.md, "Evidence quality"), not what ml
 
 from __future__ import annotations
 
-from tests.mlflow.scenarios import research, tutorial
+from tests.mlflow.scenarios import champion_challenger, looks_good, mature, research, scheduled, tutorial
 from tests.mlflow.scenarios._kit import ITEM_CODES, Label, Scenario
 
-SCENARIOS: tuple[Scenario, ...] = (tutorial.SCENARIO, research.SCENARIO)
+SCENARIOS: tuple[Scenario, ...] = (
+    tutorial.SCENARIO,
+    mature.SCENARIO,
+    research.SCENARIO,
+    scheduled.SCENARIO,
+    champion_challenger.SCENARIO,
+    looks_good.SCENARIO,
+)
 
 __all__ = ["ITEM_CODES", "SCENARIOS", "Label", "Scenario"]

@@ -91,6 +91,9 @@ class Scenario:
     build: Callable[[Kit], None]
     labels: dict[str, Label]
     serving_alias: str = "champion"
+    # True: the alias history comes from registry webhooks (Kit.alias with days_ago records each change at
+    # its time, as mlaudit's webhook endpoint would have); False: only from what each sync saw.
+    webhooks: bool = False
 
     def __post_init__(self) -> None:
         assert set(self.labels) == set(ITEM_CODES), f"{self.name}: labels must cover all 28 items"
@@ -102,6 +105,8 @@ class Kit:
 
     tracking_uri: str
     checkpoint: Callable[[], None] = lambda: None
+    # Called with (model, alias, version or None, ms) for each alias change made with a `days_ago`.
+    on_alias: Callable[[str, str, int | None, int], None] = lambda *change: None
     now_ms: int = field(default_factory=lambda: int(time.time() * 1000))
 
     def __post_init__(self) -> None:
@@ -154,6 +159,7 @@ class Kit:
             experiment_id, start_time=self.ms(days_ago), tags={**system, **(tags or {})}, run_name=name
         )
         run_id = created.info.run_id
+        mlflow.set_experiment(experiment_id=experiment_id)  # the fluent API refuses a run of another experiment
         with mlflow.start_run(run_id=run_id, nested=parent is not None) as active:
             yield active
         self.client.set_terminated(run_id, "FINISHED", end_time=self.ms(days_ago) + int(minutes * 60_000))
@@ -175,11 +181,38 @@ class Kit:
         version = self.client.create_model_version(model, source, run_id=run_id, tags=tags, model_id=model_id)
         return str(version.version)
 
-    def alias(self, model: str, alias: str, version: str) -> None:
+    def alias(self, model: str, alias: str, version: str, *, days_ago: float | None = None) -> None:
         self.client.set_registered_model_alias(model, alias, version)
+        if days_ago is not None:
+            self.on_alias(model, alias, int(version), self.ms(days_ago))
 
-    def unalias(self, model: str, alias: str) -> None:
+    def unalias(self, model: str, alias: str, *, days_ago: float | None = None) -> None:
         self.client.delete_registered_model_alias(model, alias)
+        if days_ago is not None:
+            self.on_alias(model, alias, None, self.ms(days_ago))
+
+
+def churn_frame(seed: int, rows: int = 400, *, drift: float = 0.0) -> Any:
+    """A customer table like the ones churn models are trained on: tenure, charges, plan, support calls and
+    whether the customer left. `drift` shifts the charges, as next month's customers would."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "tenure_months": rng.integers(1, 72, rows).astype(float),
+            "monthly_charges": rng.normal(70 + drift, 20, rows).round(2),
+            "plan_pro": rng.integers(0, 2, rows).astype(float),
+            "support_calls": rng.poisson(1.5, rows).astype(float),
+        }
+    )
+    risk = 2.2 - 0.06 * frame["tenure_months"] + 0.02 * frame["monthly_charges"] + 0.5 * frame["support_calls"]
+    frame["churned"] = (risk + rng.normal(0, 0.6, rows) > 1.0).astype(int)
+    return frame
+
+
+FEATURES = ["tenure_months", "monthly_charges", "plan_pro", "support_calls"]
 
 
 def commit_of(n: int) -> str:
@@ -217,7 +250,7 @@ def evaluate(model_uri: str, frame: Any, *, target: str, model_type: str, prefix
         frame,
         targets=target,
         model_type=model_type,
-        evaluators=["default"],
+        evaluators="default",
         evaluator_config={"metric_prefix": prefix, "log_model_explainability": False},
     )
     return dict(result.metrics)

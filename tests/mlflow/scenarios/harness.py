@@ -194,6 +194,34 @@ def _sync(connection: Any) -> None:
         raise RuntimeError(f"sync of {connection.name} failed: {sync.error_kind}: {sync.error}")
 
 
+def _record_alias_event(connection: Any, model: str, alias: str, version: int | None, at_ms: int) -> None:
+    """What mlaudit's webhook endpoint records for one registry alias event (integrations.mlflow.webhooks), at
+    the time the scenario says it happened: the history is written in seconds, but tells of weeks."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from integrations.mlflow.models import AliasEvent, WebhookDelivery
+
+    at = datetime.fromtimestamp(at_ms / 1000, tz=UTC)
+    event = "model_version_alias.created" if version is not None else "model_version_alias.deleted"
+    data = {"name": model, "alias": alias, **({"version": str(version)} if version is not None else {})}
+    delivery = WebhookDelivery.objects.create(
+        connection=connection,
+        delivery_id=uuid.uuid4().hex,
+        event=event,
+        event_at=at,
+        payload={
+            "entity": event.split(".")[0],
+            "action": event.split(".")[1],
+            "timestamp": at.isoformat(),
+            "data": data,
+        },
+    )
+    AliasEvent.objects.create(
+        connection=connection, delivery=delivery, model_name=model, alias=alias, version=version, at=at
+    )
+
+
 def observe(scenario: Scenario, *, tracking_uri: str, actor: Any, project: Any) -> dict[str, Seen]:
     """Connect `project` to the scenario's experiments and models, build the history on `tracking_uri`
     (syncing at each checkpoint, as a polling mlaudit would between events), sync once more, and return
@@ -213,8 +241,13 @@ def observe(scenario: Scenario, *, tracking_uri: str, actor: Any, project: Any) 
         serving_alias=scenario.serving_alias,
     )
     saved = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
+    kit = Kit(tracking_uri, checkpoint=lambda: _sync(connection))
+    if scenario.webhooks:
+        kit.on_alias = lambda model, alias, version, at_ms: _record_alias_event(
+            connection, model, alias, version, at_ms
+        )
     try:
-        scenario.build(Kit(tracking_uri, checkpoint=lambda: _sync(connection)))
+        scenario.build(kit)
     finally:
         mlflow.sklearn.autolog(disable=True)
         mlflow.set_tracking_uri(saved[0])
