@@ -104,6 +104,7 @@ def portfolio_view(request: HttpRequest) -> HttpResponse:
         "lines": _portfolio_lines(page_entries, bands_by_label),
         "not_audited": _("Not audited yet"),
         "overdue_label": _("overdue"),
+        "trend_label": _("Score trend"),
         "teams": data.teams,
         "team_slug": team_slug,
         "band_label": band_label,
@@ -143,12 +144,14 @@ def _urls_for_each(viewname: str, values: list[Any], placeholder: int | str) -> 
 
 def _portfolio_lines(entries: list[PortfolioRow], bands: dict[str, BandLabel]) -> list[dict[str, Any]]:
     """The table rows, formatted here: a page of 50 rows renders much faster from flat values."""
-    trend_urls = _urls_for_each("dashboards:project-trend", [entry.slug for entry in entries], _SLUG_PLACEHOLDER)
+    slugs = [entry.slug for entry in entries]
+    trend_urls = _urls_for_each("dashboards:project-trend", slugs, _SLUG_PLACEHOLDER)
+    project_urls = _urls_for_each("audits:project-detail", slugs, _SLUG_PLACEHOLDER)
     result_urls = _urls_for_each(
         "dashboards:audit-result", [entry.latest_audit_id for entry in entries], _INT_PLACEHOLDER
     )
     lines = []
-    for entry, trend_url, result_url in zip(entries, trend_urls, result_urls, strict=True):
+    for entry, trend_url, project_url, result_url in zip(entries, trend_urls, project_urls, result_urls, strict=True):
         change = entry.change
         lines.append(
             {
@@ -156,6 +159,7 @@ def _portfolio_lines(entries: list[PortfolioRow], bands: dict[str, BandLabel]) -
                 "name": entry.name,
                 "team": entry.team_name,
                 "trend_url": trend_url,
+                "project_url": project_url,
                 "result_url": result_url if entry.latest_audit_id else "",
                 "final": score(entry.final),
                 "band": bands.get(entry.band.label) if entry.band else None,

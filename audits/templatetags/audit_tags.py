@@ -43,3 +43,13 @@ def score(value: Any) -> str:
     if value is None or value == "":
         return ""
     return number_format(Decimal(str(value)).normalize())
+
+
+@register.filter
+def evidence_diff(change: Any) -> dict[str, list[str]]:
+    """The links an answer change added and removed, in their order."""
+    before, after = list(change.evidence_before or []), list(change.evidence_after or [])
+    return {
+        "added": [link for link in after if link not in before],
+        "removed": [link for link in before if link not in after],
+    }

@@ -181,8 +181,12 @@ def test_seed_demo_final_scores_match_the_scoring_of_their_answers(rubric, setti
         assert audit_score(audit=audit).final == audit.final_score
 
 
-def test_password_reset_mails_a_link_that_opens_the_new_password_form(client, manager, mailoutbox):
-    response = client.post("/accounts/password_reset/", {"email": manager.email})
+def test_password_reset_mails_a_link_that_opens_the_new_password_form(
+    client, manager, mailoutbox, django_capture_on_commit_callbacks
+):
+    # The mail is sent by a task queued when the request's transaction commits (eager in the test settings).
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/accounts/password_reset/", {"email": manager.email})
     assert response.status_code == 302
     assert len(mailoutbox) == 1
     body = mailoutbox[0].body
