@@ -8,7 +8,7 @@ version of the installed `plotly` package (a test checks it), so the figures it 
 
 from __future__ import annotations
 
-PLOTLY_JS_VERSION = "4.1.1"
+PLOTLY_JS_VERSION = "2.35.2"
 PLOTLY_STATIC_PATH = "vendor/plotly/plotly-cartesian.min.js"
 # Month and day names, decimal separators and the mode bar's wording, per page language (English is built in).
 PLOTLY_LOCALE_PATHS = {"es": "vendor/plotly/plotly-locale-es.js"}

@@ -10,6 +10,7 @@ version's time from the run behind it):
   `validation_status=approved`: recurring checks of a system, so *automated*. Since v4 (two job runs,
   14 days apart, still *automated* by the pipeline rule) it also logs per-slice metrics, a latency figure
   and data expectations; only v5 has feature importances (one version: *manual*).
+* CI's end-to-end smoke test of the pipeline on a small sample before each release (infra-3),
 * a data scientist, by hand: a majority-class baseline on v5's validation data, a max_depth sweep and a
   reproducibility check (two trainings with the same params, commit and data) - *manual*.
 * weekly jobs: backtests of the serving model on served data (with a NaN count of the predictions) and
@@ -37,9 +38,10 @@ MODEL = "demo-churn-model"
 TRAINING = "demo-churn-training"
 BACKTESTS = "demo-churn-backtests"
 INPUT_CHECKS = "demo-churn-input-checks"
-EXPERIMENTS = (TRAINING, BACKTESTS, INPUT_CHECKS)
+INTEGRATION = "demo-churn-integration"
+EXPERIMENTS = (TRAINING, INTEGRATION, BACKTESTS, INPUT_CHECKS)
 # Bumped when the story changes: a store seeded with another version is rebuilt (see run_demo).
-DEMO_VERSION = "2"
+DEMO_VERSION = "3"
 SEEDED_TAG = "mlaudit.demo"
 DAY_MS = 86_400_000
 
@@ -239,6 +241,15 @@ def _release(h: History, experiment_id: str, number: int, days_ago: int, commit:
     return str(version.version)
 
 
+def _smoke_test(h: History, experiment_id: str, days_ago: int, commit: str) -> None:
+    """CI runs the whole pipeline on a small sample before each release: the end-to-end test of infra-3."""
+    tags = {"ci": "github-actions", "mlflow.source.git.commit": commit, "mlflow.user": "ci"}
+    inputs = ((_dataset(900 + days_ago, f"churn-sample-{h.date(days_ago + 0.1)}"), "training"),)
+    run_id = h.started(experiment_id, f"e2e-smoke {h.date(days_ago + 0.1)}", days_ago + 0.1, tags, inputs)
+    h.log(run_id, days_ago + 0.1, _evaluated("val_", 0.8, 400), RELEASE_PARAMS)
+    h.finished(run_id, days_ago + 0.1, minutes=3)
+
+
 def _by_hand(h: History, experiment_id: str) -> None:
     """A data scientist's runs: a baseline on v5's validation data, a sweep, a reproducibility check."""
 
@@ -307,8 +318,11 @@ def seed(tracking_uri: str) -> bool:
     h = History(tracking_uri)
     _forget_partial_seed(h)
     h.client.create_registered_model(MODEL, description="Churn forecast: the demo's retrained classifier.")
-    training = h.experiment(TRAINING)
-    versions = [_release(h, training, n, days, commit) for n, (days, commit) in enumerate(RELEASES, start=1)]
+    training, integration = h.experiment(TRAINING), h.experiment(INTEGRATION)
+    versions = []
+    for number, (days, commit) in enumerate(RELEASES, start=1):
+        _smoke_test(h, integration, days, commit)
+        versions.append(_release(h, training, number, days, commit))
     _by_hand(h, training)
     _weekly_jobs(h, h.experiment(BACKTESTS), h.experiment(INPUT_CHECKS))
     set_aliases(tracking_uri, {"champion": versions[-2], "challenger": versions[-1]})
