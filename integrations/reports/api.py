@@ -36,7 +36,7 @@ E = docs.error_responses
 
 def received_json(report: Report, created: bool) -> dict:
     item_findings = [
-        f.as_json() for f in selectors.project_findings(project=report.project) if f.item in _mapped_items(report)
+        f.as_json() for f in selectors.evidence_findings(report.project) if f.item in _mapped_items(report)
     ]
     body = {
         "id": report.pk,

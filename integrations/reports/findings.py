@@ -49,20 +49,6 @@ class ReportFinding:
     checks: list[str] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "item": self.item,
-            "source": self.source,
-            "result": self.result,
-            "suggested_status": self.suggested_status or None,
-            "reason": self.reason,
-            "links": self.links,
-            "checks": self.checks,
-            "report": self.report,
-            "observed_at": self.observed_at.isoformat(),
-            "facts": self.facts,
-        }
-
 
 def policy() -> Policy:
     return Policy(
