@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from rubric.models import AnswerStatus, Item, Rubric
@@ -42,6 +43,11 @@ class Membership(models.Model):
         return f"{self.user} in {self.team} ({self.role})"
 
 
+# How often a project is audited: at least daily, at most every ten years. The model's validators hold the rule,
+# so the browser form (a ModelForm), the API serializer and the services all refuse the same values.
+AUDIT_CADENCE_MIN_DAYS, AUDIT_CADENCE_MAX_DAYS = 1, 3650
+
+
 class Project(models.Model):
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="projects")
     name = models.CharField(max_length=200)
@@ -49,7 +55,9 @@ class Project(models.Model):
     description = models.TextField(blank=True)
     owner_contact = models.CharField(max_length=200, blank=True, help_text="Who to ask about this system.")
     audit_cadence_days = models.PositiveIntegerField(
-        default=90, help_text="A project is overdue when its last submitted audit is older than this."
+        default=90,
+        validators=[MinValueValidator(AUDIT_CADENCE_MIN_DAYS), MaxValueValidator(AUDIT_CADENCE_MAX_DAYS)],
+        help_text="A project is overdue when its last submitted audit is older than this.",
     )
     badge_public = models.BooleanField(default=False, help_text="Serve the score badge without sign-in.")
     created_at = models.DateTimeField(auto_now_add=True)

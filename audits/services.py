@@ -150,6 +150,15 @@ SLUG_ATTEMPTS = 5
 PROJECT_FIELDS = ("name", "description", "owner_contact", "audit_cadence_days", "badge_public")
 
 
+def _check_cadence(fields: dict[str, Any]) -> None:
+    """The model's rule for audit_cadence_days, for callers that do not go through a form or a serializer."""
+    if "audit_cadence_days" in fields:
+        try:
+            Project._meta.get_field("audit_cadence_days").clean(fields["audit_cadence_days"], None)
+        except ValidationError as error:
+            raise ValidationError({"audit_cadence_days": error.messages}) from None
+
+
 def project_create(*, actor: Any, team: Team, name: str, slug: str | None = None, **fields: Any) -> Project:
     _require(actor, team, Role.MANAGER)
     unknown = set(fields) - set(PROJECT_FIELDS)
@@ -159,6 +168,7 @@ def project_create(*, actor: Any, team: Team, name: str, slug: str | None = None
         raise ValidationError({"name": [_("A project needs a name.")]})
     for field, value in {"name": name, "slug": slug, **fields}.items():
         reject_nul(value, field)
+    _check_cadence(fields)
     taken = ValidationError({"slug": [_("This slug is already taken.")]})
     if slug:
         if slugify(slug) != slug:
@@ -189,6 +199,7 @@ def project_update(*, actor: Any, project: Project, **fields: Any) -> Project:
         raise ValidationError({"name": [_("A project needs a name.")]})
     for field, value in fields.items():
         reject_nul(value, field)
+    _check_cadence(fields)
     for field, value in fields.items():
         setattr(project, field, value)
     project.save()

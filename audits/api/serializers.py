@@ -7,7 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from audits.models import Project
+from audits.models import AUDIT_CADENCE_MAX_DAYS, AUDIT_CADENCE_MIN_DAYS, Project
 from audits.services import MAX_NOTES_LENGTH
 
 # Shared pieces ------------------------------------------------------------------
@@ -127,7 +127,9 @@ class ProjectCreateInput(serializers.Serializer):
     slug = serializers.SlugField(max_length=100, required=False, help_text="Chosen from the name when left out.")
     description = serializers.CharField(required=False, allow_blank=True)
     owner_contact = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    audit_cadence_days = serializers.IntegerField(required=False, min_value=1, max_value=3650)
+    audit_cadence_days = serializers.IntegerField(
+        required=False, min_value=AUDIT_CADENCE_MIN_DAYS, max_value=AUDIT_CADENCE_MAX_DAYS
+    )
     badge_public = serializers.BooleanField(required=False)
 
 
@@ -135,7 +137,9 @@ class ProjectUpdateInput(serializers.Serializer):
     name = serializers.CharField(required=False, max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
     owner_contact = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    audit_cadence_days = serializers.IntegerField(required=False, min_value=1, max_value=3650)
+    audit_cadence_days = serializers.IntegerField(
+        required=False, min_value=AUDIT_CADENCE_MIN_DAYS, max_value=AUDIT_CADENCE_MAX_DAYS
+    )
     badge_public = serializers.BooleanField(required=False)
 
 

@@ -57,3 +57,27 @@ def test_the_project_page_offers_the_badge_markdown_with_its_absolute_link(signe
     assert 'value="![ML Test Score](http://testserver/api/v1/projects/search-ranking/badge.svg)"' in page
     assert 'data-copy="badge-snippet"' in page
     assert "Only members of the team see this badge" in page
+
+
+def test_the_project_form_refuses_a_cadence_outside_one_day_to_ten_years(signed_in, manager, project):
+    client = signed_in(manager)
+    for days in (0, 100_000):
+        response = client.post(
+            f"/projects/{project.slug}/edit/", {"name": "Search ranking", "audit_cadence_days": days}
+        )
+        assert response.status_code == 200
+        assert 'id="id_audit_cadence_days"' in response.content.decode() and "errorlist" in response.content.decode()
+    project.refresh_from_db()
+    assert project.audit_cadence_days == 90
+
+
+def test_the_service_refuses_the_same_cadences_as_the_form_and_the_api(manager, project):
+    import pytest
+    from django.core.exceptions import ValidationError
+
+    from audits.services import project_update
+
+    with pytest.raises(ValidationError) as refused:
+        project_update(actor=manager, project=project, audit_cadence_days=0)
+    assert "audit_cadence_days" in refused.value.message_dict
+    assert project_update(actor=manager, project=project, audit_cadence_days=3650).audit_cadence_days == 3650
