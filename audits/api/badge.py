@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from audits.api.negotiation import IgnoreClientContentNegotiation
 from audits.api.schema import error_responses
+from audits.formatting import plain
 from audits.selectors import badge_project_for, latest_submitted_audit
 from rubric.scoring import band_for
 from rubric.selectors import rubric_spec
@@ -69,7 +70,7 @@ def project_badge(project: Any) -> str:
     bands = rubric_spec(audit.rubric).bands
     band = band_for(bands, audit.final_score)
     index = bands.index(band) if band is not None else None
-    return badge_svg(label, f"{audit.final_score.normalize():f}", band_colour(index, len(bands)))
+    return badge_svg(label, plain(audit.final_score), band_colour(index, len(bands)))
 
 
 @method_decorator(login_not_required, name="dispatch")

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from audits.formatting import plain
 from audits.models import Audit
 from audits.selectors import audit_answers, audit_score
 from rubric.models import AnswerStatus
@@ -82,12 +83,6 @@ def audit_export_data(*, audit: Audit) -> dict[str, Any]:
     }
 
 
-def _number(value: float | None) -> str:
-    if value is None:
-        return ""
-    return f"{value:g}"
-
-
 # A spreadsheet runs a cell starting with one of these as a formula (`=cmd|' /C calc'!A0`).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -113,15 +108,15 @@ def render_csv(data: dict[str, Any]) -> str:
                     csv_text(data["project"]["slug"]),
                     data["audit"]["id"],
                     csv_text(data["audit"]["status"]),
-                    _number(data["final"]),
+                    plain(data["final"]),
                     csv_text(band),
                     csv_text(section["key"]),
-                    _number(section["score"]),
-                    _number(section["max"]),
+                    plain(section["score"]),
+                    plain(section["max"]),
                     csv_text(item["code"]),
                     csv_text(item["title"]),
                     csv_text(item["status"]),
-                    _number(item["points"]),
+                    plain(item["points"]),
                     csv_text(item["notes"]),
                     csv_text(" ".join(item["evidence"])),
                     csv_text(item["answered_by"]),
@@ -178,7 +173,7 @@ def _status_label(status: str | None) -> str:
 def render_markdown(data: dict[str, Any]) -> str:
     project, audit = data["project"], data["audit"]
     lines = [f"# {_('ML Test Score audit')}: {md_text(project['name'])}", ""]
-    final = _number(data["final"])
+    final = plain(data["final"])
     if data["band"]:
         band = data["band"]
         lines.append(f"**{_('Final score')}: {final}** — {md_text(band['label'])}. {md_text(band['meaning'])}")
@@ -202,13 +197,13 @@ def render_markdown(data: dict[str, Any]) -> str:
     for section in data["sections"]:
         marker = f" ⚠ {_('weakest')}" if section["key"] in data["weakest"] else ""
         lines.append(
-            f"| {_cell(section['title'])}{marker} | {_number(section['score'])} / {_number(section['max'])} "
+            f"| {_cell(section['title'])}{marker} | {plain(section['score'])} / {plain(section['max'])} "
             f"| {section['answered']} / {section['total']} |"
         )
     lines += ["", _("The final score is the lowest section score."), ""]
     for section in data["sections"]:
         lines += [
-            f"## {md_text(section['title'])} ({_number(section['score'])} / {_number(section['max'])})",
+            f"## {md_text(section['title'])} ({plain(section['score'])} / {plain(section['max'])})",
             "",
             f"| {_('Test')} | {_('Status')} | {_('Notes')} | {_('Evidence')} |",
             "|---|---|---|---|",

@@ -24,9 +24,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from audits.dashboards.formatting import plain
 from audits.dashboards.selectors import BandLabel, Comparison, Trend
 from audits.dashboards.staticfiles import plotly_locale_path
+from audits.formatting import plain
 from rubric.models import AnswerStatus, Item
 from rubric.scoring import ScoreResult
 

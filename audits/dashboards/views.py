@@ -17,7 +17,6 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from audits.dashboards import charts
-from audits.dashboards.formatting import decimal_separator, score, signed_score
 from audits.dashboards.portfolio_selectors import (
     PORTFOLIO_SORTS,
     latest_status_matrix,
@@ -31,6 +30,7 @@ from audits.dashboards.selectors import (
     compare_audits,
     trend_for_project,
 )
+from audits.formatting import decimal_separator, score, signed_score
 from audits.selectors import PortfolioRow, audit_for_user, project_for_user
 
 # The table and the heatmap show one page of projects; band counts and most-missed tests cover all of them.

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django import template
-from django.utils.formats import number_format
 
+from audits import formatting
 from audits.forms import ROLE_LABELS, STATUS_LABELS
 
 register = template.Library()
@@ -39,10 +38,8 @@ def band_name(label: str | None, bands: dict[str, str] | None) -> str:
 
 @register.filter
 def score(value: Any) -> str:
-    """A score as the questionnaire shows it: no trailing zeros, in the active language's format."""
-    if value is None or value == "":
-        return ""
-    return number_format(Decimal(str(value)).normalize())
+    """A score as every page shows it (audits.formatting.score)."""
+    return formatting.score(value)
 
 
 @register.filter

@@ -8,7 +8,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
-from audits.dashboards import formatting
+from audits import formatting
 from audits.dashboards.staticfiles import PLOTLY_STATIC_PATH, plotly_locale_path
 
 register = template.Library()

@@ -22,13 +22,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from audits import selectors, services
+from audits import formatting, selectors, services
 from audits.dashboards.selectors import rubric_labels
 from audits.forms import STATUS_LABELS
 from audits.models import ROLE_RANK, Answer, Audit, Project, Role
@@ -84,7 +84,7 @@ class SectionBlock:
 
 
 def _number(value: Decimal) -> str:
-    return number_format(value.normalize() if value else Decimal(0))
+    return formatting.score(value or Decimal(0))
 
 
 def score_payload(result: ScoreResult, bands: dict[str, str]) -> dict[str, Any]:

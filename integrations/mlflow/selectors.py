@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from audits.formatting import plain
 from audits.models import Audit, Project, Role
 from audits.selectors import audit_status_map, has_role, visible_projects
 from evidence.sources import EvidenceFinding, snapshot_key
@@ -247,10 +248,6 @@ def accept_preview(
     )
 
 
-def _points(value: Decimal) -> str:
-    return format(value.normalize(), "f")  # "1", "0.5", "10": no trailing zeros, no exponent
-
-
 def accept_preview_json(preview: AcceptPreview) -> dict[str, Any]:
     accepted = preview.accepted
     return {
@@ -261,10 +258,10 @@ def accept_preview_json(preview: AcceptPreview) -> dict[str, Any]:
         "lowers": preview.lowers,
         "section": {
             "key": preview.section_key,
-            "from": _points(preview.section_before),
-            "to": _points(preview.section_after),
+            "from": plain(preview.section_before),
+            "to": plain(preview.section_after),
         },
-        "final": {"from": _points(preview.final_before), "to": _points(preview.final_after)},
+        "final": {"from": plain(preview.final_before), "to": plain(preview.final_after)},
         "accepted": None
         if accepted is None
         else {

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from audits.dashboards.formatting import plain
+from audits.formatting import plain
 from audits.selectors import audit_score
 from tests.dashboards.conftest import submit_audit, texts_marked
 

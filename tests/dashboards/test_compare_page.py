@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from audits.dashboards.formatting import plain
+from audits.formatting import plain
 from audits.selectors import audit_score
 from tests.dashboards.conftest import AUTOMATED, MANUAL, NOT_DONE, days_ago, submit_audit, texts_marked
 

@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from audits.dashboards.formatting import score, signed_score
+from audits.formatting import score, signed_score
 
 
 @pytest.mark.parametrize(
@@ -24,3 +24,12 @@ def test_missing_scores_print_as_nothing():
 def test_changes_carry_their_sign():
     with translation.override("en"):  # the thread's language is whatever an earlier test's request left
         assert [signed_score(Decimal(v)) for v in ("1.5", "-2", "0")] == ["+1.5", "-2", "0"]
+
+
+def test_every_interface_writes_scores_with_the_one_formatter():
+    from audits.api.exports import plain as export_plain
+    from audits.templatetags.audit_tags import score as template_score
+
+    # No trailing zeros and no exponent, in pages and exports alike.
+    assert template_score(Decimal("10.00")) == "10" and template_score("2.50") == "2.5"
+    assert export_plain(10.0) == "10" and export_plain(None) == ""

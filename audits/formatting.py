@@ -1,4 +1,8 @@
-"""How the managers' pages write scores: 7 and 1.5 (1,5 in Spanish), never 7.0 or 7.00."""
+"""How every page, export and badge writes scores: 7 and 1.5 (1,5 in Spanish), never 7.0, 7.00 or 1E+1.
+
+The one score formatter: `score` for people (the active language's separator), `plain` for machines (badges,
+API previews), `signed_score` for changes.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,12 @@ from typing import Any
 from django.utils.formats import get_format
 
 
-def plain(value: Decimal) -> str:
-    """A score as people write it: 7, 1.5 (never 7.0 or 7.00)."""
-    return f"{value.normalize():f}"
+def plain(value: Decimal | float | None) -> str:
+    """A score in the machine's notation, as people write it: 7, 1.5 (never 7.0, 7.00 or 1E+1); "" for none."""
+    if value is None:
+        return ""
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    return f"{number.normalize():f}"
 
 
 def decimal_separator() -> str:
