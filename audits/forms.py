@@ -87,11 +87,8 @@ class StartAuditForm(forms.Form):
             self.fields["start_from"].choices = [(self.BLANK, _("Blank"))]  # type: ignore[attr-defined]
 
 
-STATUS_LABELS = {
-    AnswerStatus.NOT_DONE: _("Not done"),
-    AnswerStatus.MANUAL: _("Manual, documented and shared"),
-    AnswerStatus.AUTOMATED: _("Automated and repeated"),
-}
+# The form's choices are the answer statuses with their long labels (rubric.models.AnswerStatus).
+STATUS_LABELS = dict(AnswerStatus.choices)
 
 
 class AnswerForm(forms.Form):

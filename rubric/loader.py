@@ -18,8 +18,10 @@ import yaml
 from django.db import transaction
 from django.utils.text import slugify
 
+from rubric.models import AnswerStatus
+
 BUILTIN_RUBRIC = Path(__file__).resolve().parent / "data" / "ml-test-score-2017.yaml"
-STATUSES = ("not_done", "manual", "automated")
+STATUSES = tuple(AnswerStatus.values)
 
 _TOP_KEYS = {
     "slug",

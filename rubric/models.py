@@ -9,12 +9,33 @@ from typing import Any
 
 from django.db import models
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 
 class AnswerStatus(models.TextChoices):
-    NOT_DONE = "not_done", "Not done"
-    MANUAL = "manual", "Done manually, results documented and shared"
-    AUTOMATED = "automated", "Automated and run repeatedly"
+    """The three answers to a test, with the one long label (forms, history, exports) and the one short
+    label (charts, status chips) every interface shows."""
+
+    NOT_DONE = "not_done", _("Not done")
+    MANUAL = "manual", _("Manual, documented and shared")
+    AUTOMATED = "automated", _("Automated and repeated")
+
+    @property
+    def short_label(self) -> str:
+        return str(_SHORT_STATUS_LABELS[self.value])
+
+
+_SHORT_STATUS_LABELS = {"not_done": _("Not done"), "manual": _("Manual"), "automated": _("Automated")}
+
+
+def status_label(status: str | None, *, short: bool = False, missing: str = "—") -> str:
+    """The label of a status value in the active language; `missing` for none, the value itself if unknown."""
+    if not status:
+        return missing
+    if status not in AnswerStatus.values:
+        return status
+    member = AnswerStatus(status)
+    return member.short_label if short else str(member.label)
 
 
 class Translatable(models.Model):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from audits.formatting import plain
 from audits.models import Audit
 from audits.selectors import audit_answers, audit_score
-from rubric.models import AnswerStatus
+from rubric.models import status_label
 from rubric.selectors import rubric_with_structure
 
 CSV_COLUMNS = [
@@ -162,12 +162,7 @@ def _cell(text: Any) -> str:
 
 
 def _status_label(status: str | None) -> str:
-    labels = {
-        AnswerStatus.AUTOMATED.value: _("Automated"),
-        AnswerStatus.MANUAL.value: _("Manual, documented"),
-        AnswerStatus.NOT_DONE.value: _("Not done"),
-    }
-    return labels.get(status or "", _("Not answered"))
+    return status_label(status, short=True, missing=_("Not answered"))
 
 
 def render_markdown(data: dict[str, Any]) -> str:

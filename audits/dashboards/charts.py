@@ -326,10 +326,7 @@ def status_heatmap_chart(
     items: Sequence[Item], columns: Sequence[str], matrix: Sequence[dict[str, str] | None]
 ) -> Chart:
     """Rows: the rubric's items; columns: projects; a column without a submitted audit stays blank."""
-    status_names = {value: label for value, label in AnswerStatus.choices}
-    status_names[AnswerStatus.NOT_DONE] = _("Not done")
-    status_names[AnswerStatus.MANUAL] = _("Manual")
-    status_names[AnswerStatus.AUTOMATED] = _("Automated")
+    status_names = {status.value: status.short_label for status in AnswerStatus}
     z: list[list[float | None]] = []
     text: list[list[str]] = []
     for item in items:
@@ -369,7 +366,7 @@ def status_heatmap_chart(
             ],
             colorbar={
                 "tickvals": [1 / 6, 0.5, 5 / 6],
-                "ticktext": [_("Not done"), _("Manual"), _("Automated")],
+                "ticktext": [status.short_label for status in AnswerStatus],
                 "thickness": 12,
                 "len": 0.5,
                 "y": 1,

@@ -7,14 +7,20 @@ from typing import Any
 from django import template
 
 from audits import formatting
-from audits.forms import ROLE_LABELS, STATUS_LABELS
+from audits.forms import ROLE_LABELS
+from rubric.models import status_label as rubric_status_label
 
 register = template.Library()
 
 
 @register.filter
 def status_label(status: str | None) -> str:
-    return str(STATUS_LABELS.get(status, status or "—"))  # type: ignore[call-overload]
+    return rubric_status_label(status)
+
+
+@register.filter
+def status_short(status: str | None) -> str:
+    return rubric_status_label(status, short=True)
 
 
 @register.filter

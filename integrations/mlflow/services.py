@@ -15,7 +15,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audits.forms import STATUS_LABELS
 from audits.models import Audit, Project, Role
 from audits.selectors import has_role
 from audits.services import answer_save
@@ -42,6 +41,7 @@ from integrations.mlflow.models import (
 )
 from integrations.mlflow.tasks import enqueue_sync
 from rubric.models import AnswerStatus
+from rubric.models import status_label as rubric_status_label
 
 log = logging.getLogger(__name__)
 
@@ -275,8 +275,7 @@ CONFIRM_LOWER = "confirm_lower"  # the flag (form field, API field) that confirm
 
 
 def status_label(status: str | None) -> str:
-    status = status or AnswerStatus.NOT_DONE
-    return str(STATUS_LABELS.get(AnswerStatus(status), status)) if status in AnswerStatus.values else status
+    return rubric_status_label(status or AnswerStatus.NOT_DONE)
 
 
 def finding_accept(
