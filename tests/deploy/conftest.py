@@ -74,24 +74,29 @@ def manage(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.
     return result
 
 
+def migrate_and_collect_static(env: dict[str, str]) -> None:
+    """What a deployment does before it serves: migrate, and collect the static files meanwhile (compressing
+    them takes as long as migrating)."""
+    collecting = subprocess.Popen(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    manage(env, "migrate", "--noinput", "-v0")
+    output, _ = collecting.communicate(timeout=120)
+    assert collecting.returncode == 0, f"collectstatic failed:\n{output}"
+
+
 @pytest.fixture(scope="session")
 def production_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     """A migrated scratch database with collected static files; yields (name, production env)."""
     name = create_database("smoke")
     try:
         env = production_env(tmp_path_factory.mktemp("production"), DATABASE_URL=server_url(name))
-        # In parallel: compressing the static files takes as long as migrating.
-        collecting = subprocess.Popen(
-            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        manage(env, "migrate", "--noinput", "-v0")
-        output, _ = collecting.communicate(timeout=120)
-        assert collecting.returncode == 0, f"collectstatic failed:\n{output}"
+        migrate_and_collect_static(env)
         yield name, env
     finally:
         drop_database(name)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,10 +22,10 @@ import requests
 
 from tests.deploy.conftest import (
     REDIS_URL,
-    ROOT,
     create_database,
     drop_database,
     manage,
+    migrate_and_collect_static,
     production_env,
     query,
     server_url,
@@ -136,17 +135,7 @@ def running_instance(tmp_path: Path) -> Iterator[Instance]:
             # Hashed names as in production, without the compressed copies: they cost CPU and no drill reads them.
             STATICFILES_STORAGE="django.contrib.staticfiles.storage.ManifestStaticFilesStorage",
         )
-        collecting = subprocess.Popen(
-            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        manage(env, "migrate", "--noinput", "-v0")
-        output, _ = collecting.communicate(timeout=120)
-        assert collecting.returncode == 0, f"collectstatic failed:\n{output}"
+        migrate_and_collect_static(env)
 
         port = _free_port()
         web_env = {
