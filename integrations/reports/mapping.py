@@ -71,11 +71,6 @@ DEFAULTS = {
 }
 
 
-def items_for(check: Check, *, kind: str, rules: Sequence[Rule], known: Iterable[str]) -> tuple[str, ...]:
-    """The item codes this check backs (only codes of the rubric), by the first step that names any."""
-    return _Mapper(kind, rules, known).items(check)
-
-
 class _Mapper:
     """The three steps with everything that does not depend on the check prepared once (reports can hold
     tens of thousands of checks)."""

@@ -11,7 +11,7 @@ from django.utils import timezone
 from audits.models import Project
 from evidence.sources import EvidenceFinding
 from integrations.reports import findings as findings_module
-from integrations.reports.mapping import Rule, items_for
+from integrations.reports.mapping import Rule, map_checks
 from integrations.reports.models import Report, ReportKind, ReportMapping
 from integrations.reports.parsers import Check, parse
 from rubric.models import Item
@@ -76,11 +76,9 @@ def parsed_checks(report: Report) -> list[Check]:
 
 def all_checks(report: Report) -> list[dict]:
     """Every check of the report with the items each maps to now."""
-    rules, known = mapping_rules(project=report.project), item_codes()
-    return [
-        {**check.as_json(), "items": list(items_for(check, kind=report.kind, rules=rules, known=known))}
-        for check in parsed_checks(report)
-    ]
+    checks = parsed_checks(report)
+    mapped = map_checks(checks, kind=report.kind, rules=mapping_rules(project=report.project), known=item_codes())
+    return [{**check.as_json(), "items": list(mapped.get(index, ()))} for index, check in enumerate(checks)]
 
 
 def project_findings(*, project: Project) -> list[findings_module.ReportFinding]:

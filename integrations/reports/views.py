@@ -21,7 +21,7 @@ from evidence.sources import SOURCE_LABELS
 from integrations.mlflow.selectors import item_titles
 from integrations.reports import selectors, services
 from integrations.reports.coverage import coverage
-from integrations.reports.mapping import Rule, items_for
+from integrations.reports.mapping import Rule, map_checks
 from integrations.reports.models import ReportKind
 
 
@@ -36,19 +36,22 @@ class MappingForm(forms.Form):
 
 
 def _preview(project, rule: Rule | None) -> list[dict]:
-    """What the latest report of each kind maps, and what it would map with `rule` added."""
+    """What the latest report of each kind maps, and what it would map with `rule` added (without a rule: the
+    checks that map nowhere). Each report is mapped in one pass per rule set, as on receipt."""
     rows = []
     known = selectors.item_codes()
     rules = selectors.mapping_rules(project=project)
     for report in selectors.latest_report_per_kind(project=project):
-        for check in selectors.parsed_checks(report):
-            now = items_for(check, kind=report.kind, rules=rules, known=known)
-            after = items_for(check, kind=report.kind, rules=[*rules, rule], known=known) if rule else now
-            if rule is None and now:
+        checks = selectors.parsed_checks(report)
+        now = map_checks(checks, kind=report.kind, rules=rules, known=known)
+        after = map_checks(checks, kind=report.kind, rules=[*rules, rule], known=known) if rule else now
+        for index, check in enumerate(checks):
+            mapped_now, mapped_after = now.get(index, ()), after.get(index, ())
+            if (rule is None and mapped_now) or (rule is not None and mapped_after == mapped_now):
                 continue
-            if rule is not None and after == now:
-                continue
-            rows.append({"kind": report.get_kind_display(), "name": check.name, "now": now, "after": after})
+            rows.append(
+                {"kind": report.get_kind_display(), "name": check.name, "now": mapped_now, "after": mapped_after}
+            )
     return rows[:200]
 
 
