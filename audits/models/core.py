@@ -169,7 +169,3 @@ class AnswerChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.answer.item.code}: {self.status_before or '-'} -> {self.status_after}"
-
-
-# Defined with the REST API that uses it; imported here so Django registers it with the audits app.
-from audits.api.tokens import ApiToken  # noqa: E402, F401

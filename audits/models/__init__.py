@@ -1,0 +1,39 @@
+"""The audits app's models, one module per area; import them from here.
+
+New areas (notifications, campaigns, …) add a module beside these and one import line below, so
+Django registers their models with the audits app and callers keep writing ``from audits.models``.
+"""
+
+from audits.models.core import (
+    AUDIT_CADENCE_MAX_DAYS,
+    AUDIT_CADENCE_MIN_DAYS,
+    ROLE_RANK,
+    Answer,
+    AnswerChange,
+    Audit,
+    AuditStatus,
+    Membership,
+    Project,
+    Role,
+    Team,
+)
+from audits.models.tokens import KEY_PREFIX, LAST_USED_RESOLUTION, MAX_NAME_LENGTH, PREFIX_LENGTH, ApiToken
+
+__all__ = [
+    "AUDIT_CADENCE_MAX_DAYS",
+    "AUDIT_CADENCE_MIN_DAYS",
+    "KEY_PREFIX",
+    "LAST_USED_RESOLUTION",
+    "MAX_NAME_LENGTH",
+    "PREFIX_LENGTH",
+    "ROLE_RANK",
+    "Answer",
+    "AnswerChange",
+    "ApiToken",
+    "Audit",
+    "AuditStatus",
+    "Membership",
+    "Project",
+    "Role",
+    "Team",
+]
