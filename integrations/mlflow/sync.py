@@ -38,7 +38,7 @@ from integrations.mlflow.models import (
     SyncState,
 )
 from integrations.mlflow.rulebook import Verdict, Wording
-from integrations.mlflow.rules import evaluate
+from integrations.mlflow.ruleset import evaluate
 
 log = logging.getLogger(__name__)
 WRITE_BATCH = 1000
