@@ -35,12 +35,6 @@ def known_answers() -> list[dict[str, object]]:
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The role fixtures create five users; the production hasher is deliberately slow.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def fresh_throttle_counts(settings):
     # Throttle counters outlive a test's database transaction: each test counts in a cache of its own
     # in memory (never the Redis that REDIS_URL may name, which other tests share).

@@ -26,7 +26,6 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def quick(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MLAUDIT_MLFLOW_HTTP_RETRIES = 1
     settings.MLAUDIT_MLFLOW_HTTP_BACKOFF = 0.05
     cache.clear()
