@@ -17,9 +17,25 @@ from audits.models.core import (
     Role,
     Team,
 )
+from audits.models.campaigns import (
+    CAMPAIGN_DESCRIPTION_MAX_LENGTH,
+    CAMPAIGN_NAME_MAX_LENGTH,
+    CAMPAIGN_REMINDER_DAYS,
+    TAG_MAX_LENGTH,
+    TAGS_PER_PROJECT,
+    Campaign,
+    Tag,
+)
 from audits.models.tokens import KEY_PREFIX, LAST_USED_RESOLUTION, MAX_NAME_LENGTH, PREFIX_LENGTH, ApiToken
 
 __all__ = [
+    "CAMPAIGN_DESCRIPTION_MAX_LENGTH",
+    "CAMPAIGN_NAME_MAX_LENGTH",
+    "CAMPAIGN_REMINDER_DAYS",
+    "TAGS_PER_PROJECT",
+    "TAG_MAX_LENGTH",
+    "Campaign",
+    "Tag",
     "AUDIT_CADENCE_MAX_DAYS",
     "AUDIT_CADENCE_MIN_DAYS",
     "KEY_PREFIX",

@@ -50,7 +50,7 @@ def test_audit_result_chart_uses_a_fixed_axis_up_to_the_section_maximum(client, 
 
     import json
 
-    layout = json.loads(chart.spec)["figure"]["layout"]
+    layout = chart.payload["figure"]["layout"]
     assert layout["xaxis"]["range"] == [0, 7.0]
 
 
