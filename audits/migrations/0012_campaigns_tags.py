@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audits', '0007_answer_status_labels'),
+        ('audits', '0010_notifications'),
         ('rubric', '0002_load_builtin_rubric'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
