@@ -299,6 +299,11 @@ CELERY_BEAT_SCHEDULE |= {
     "notifications-resend-pending": {"task": "notifications.resend_pending", "schedule": 600.0},
 }
 
+# Campaign reminders (audits/campaigns; README "Campaigns"): once a day, at the points before each due date.
+CELERY_BEAT_SCHEDULE |= {
+    "campaigns-dispatch-reminders": {"task": "campaigns.dispatch_reminders", "schedule": 86400.0},
+}
+
 # REST API (audits/api; README "REST API") --------------------------------------
 # Scripts authenticate with `Authorization: Token <key>`, the browser with its session. Request rates are
 # counted per token (or signed-in user) and per anonymous client address, in Django's cache.

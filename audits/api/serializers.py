@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from audits.models import AUDIT_CADENCE_MAX_DAYS, AUDIT_CADENCE_MIN_DAYS, Project
+from audits.models import AUDIT_CADENCE_MAX_DAYS, AUDIT_CADENCE_MIN_DAYS, TAG_MAX_LENGTH, TAGS_PER_PROJECT, Project
 from audits.services import MAX_NOTES_LENGTH
 
 # Shared pieces ------------------------------------------------------------------
@@ -131,6 +132,12 @@ class ProjectCreateInput(serializers.Serializer):
         required=False, min_value=AUDIT_CADENCE_MIN_DAYS, max_value=AUDIT_CADENCE_MAX_DAYS
     )
     badge_public = serializers.BooleanField(required=False)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=TAG_MAX_LENGTH),
+        required=False,
+        max_length=TAGS_PER_PROJECT,
+        help_text="The project's tags (replacing the ones it has); new ones are created.",
+    )
 
 
 class ProjectUpdateInput(serializers.Serializer):
@@ -141,6 +148,12 @@ class ProjectUpdateInput(serializers.Serializer):
         required=False, min_value=AUDIT_CADENCE_MIN_DAYS, max_value=AUDIT_CADENCE_MAX_DAYS
     )
     badge_public = serializers.BooleanField(required=False)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=TAG_MAX_LENGTH),
+        required=False,
+        max_length=TAGS_PER_PROJECT,
+        help_text="The project's tags (replacing the ones it has); new ones are created.",
+    )
 
 
 class LatestScoreOutput(NullableModelSerializerMixin, serializers.Serializer):
@@ -157,6 +170,7 @@ class ProjectOutput(serializers.ModelSerializer):
     latest = LatestScoreOutput(
         source="*", allow_null=True, read_only=True, help_text="The latest submitted audit; null before the first."
     )
+    tags = serializers.SerializerMethodField(help_text="The project's tag slugs.")
 
     class Meta:
         model = Project
@@ -171,8 +185,14 @@ class ProjectOutput(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "latest",
+            "tags",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_tags(self, project: Project) -> list[str]:
+        # project.tags.all() reads the list views' prefetch; sorted like the model's ordering.
+        return [tag.slug for tag in project.tags.all()]
 
 
 # Audits and answers -------------------------------------------------------------

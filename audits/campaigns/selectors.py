@@ -56,8 +56,9 @@ def campaign_for_user(*, user: Any, campaign_id: int) -> Campaign:
 
 
 def scope_projects(*, campaign: Campaign, user: Any) -> QuerySet[Project]:
-    """The projects in the campaign's scope that the user sees: its teams (any when none) with any of its tags."""
-    projects = visible_projects(user=user)
+    """The projects in the campaign's scope that the user sees (every one for user None, as the reminder
+    task reads them): its teams (any when none) with any of its tags (any when none)."""
+    projects = visible_projects(user=user) if user is not None else Project.objects.select_related("team")
     teams = Campaign.teams.through.objects.filter(campaign_id=campaign.pk)
     tags = Campaign.tags.through.objects.filter(campaign_id=campaign.pk)
     tagged = Tag.projects.through.objects.filter(project_id=OuterRef("pk"), tag_id__in=tags.values("tag_id"))

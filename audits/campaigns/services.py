@@ -151,7 +151,12 @@ def campaign_create(*, actor: Any, teams: Sequence[Team] = (), tags: Iterable[An
 
 
 def campaign_update(
-    *, actor: Any, campaign: Campaign, teams: Sequence[Team] | None = None, tags: Iterable[Any] | None = None, **fields: Any
+    *,
+    actor: Any,
+    campaign: Campaign,
+    teams: Sequence[Team] | None = None,
+    tags: Iterable[Any] | None = None,
+    **fields: Any,
 ) -> Campaign:
     """Change some fields; the actor must manage the campaign before and after the change."""
     unknown = set(fields) - set(CAMPAIGN_FIELDS)

@@ -20,9 +20,7 @@ from rubric.scoring import BandSpec, RubricSpec
 
 def max_final(spec: RubricSpec) -> Decimal:
     """The best final score the rubric allows: the smallest section's maximum (final = minimum of sections)."""
-    return min(
-        (spec.max_points_per_item * len(section.item_codes) for section in spec.sections), default=Decimal(0)
-    )
+    return min((spec.max_points_per_item * len(section.item_codes) for section in spec.sections), default=Decimal(0))
 
 
 def score_step(spec: RubricSpec) -> Decimal:
@@ -105,7 +103,11 @@ def parse_target(spec: RubricSpec, text: object) -> tuple[str, Decimal | None]:
     if band is None:
         known = ", ".join(b.label for b in spec.bands)
         raise ValidationError(
-            {"target": [_("No band is called “%(value)s”; the bands are: %(known)s.") % {"value": value, "known": known}]}
+            {
+                "target": [
+                    _("No band is called “%(value)s”; the bands are: %(known)s.") % {"value": value, "known": known}
+                ]
+            }
         )
     if band_minimum(spec, band) > max_final(spec):
         raise ValidationError({"target": [_("No audit on this rubric can reach this band.")]})

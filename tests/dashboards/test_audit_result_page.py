@@ -48,8 +48,6 @@ def test_audit_result_chart_uses_a_fixed_axis_up_to_the_section_maximum(client, 
 
     chart = client.get(result_url(audit)).context["chart"]
 
-    import json
-
     layout = chart.payload["figure"]["layout"]
     assert layout["xaxis"]["range"] == [0, 7.0]
 

@@ -1,4 +1,3 @@
-import json
 from datetime import timedelta
 
 import pytest
