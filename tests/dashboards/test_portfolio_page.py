@@ -58,7 +58,7 @@ def test_portfolio_sorts_by_final_score_descending(client, manager, three_projec
     submit_audit(project=top, actor=manager, statuses={code: AUTOMATED for code in codes})
     client.force_login(manager)
 
-    rows = client.get(PORTFOLIO, {"sort": "-final"}).context["lines"]
+    rows = client.get(PORTFOLIO, {"ordering": "-score"}).context["lines"]
 
     assert [line["slug"] for line in rows] == ["top", "alpha", "beta", "gamma"]
 
