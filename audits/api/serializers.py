@@ -122,6 +122,15 @@ class RubricDetailOutput(RubricSummaryOutput):
 # Projects -----------------------------------------------------------------------
 
 
+class TagNamesInput(serializers.ListField):
+    """Tag names; shown from a project's tags when the browsable API prefills its form."""
+
+    def to_representation(self, data: Any) -> Any:
+        if hasattr(data, "all"):
+            data = [tag.slug for tag in data.all()]
+        return super().to_representation(data)
+
+
 class ProjectCreateInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     team = serializers.SlugField(max_length=100, help_text="Slug of a team you manage.")
@@ -132,7 +141,7 @@ class ProjectCreateInput(serializers.Serializer):
         required=False, min_value=AUDIT_CADENCE_MIN_DAYS, max_value=AUDIT_CADENCE_MAX_DAYS
     )
     badge_public = serializers.BooleanField(required=False)
-    tags = serializers.ListField(
+    tags = TagNamesInput(
         child=serializers.CharField(max_length=TAG_MAX_LENGTH),
         required=False,
         max_length=TAGS_PER_PROJECT,
@@ -148,7 +157,7 @@ class ProjectUpdateInput(serializers.Serializer):
         required=False, min_value=AUDIT_CADENCE_MIN_DAYS, max_value=AUDIT_CADENCE_MAX_DAYS
     )
     badge_public = serializers.BooleanField(required=False)
-    tags = serializers.ListField(
+    tags = TagNamesInput(
         child=serializers.CharField(max_length=TAG_MAX_LENGTH),
         required=False,
         max_length=TAGS_PER_PROJECT,
