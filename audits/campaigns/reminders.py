@@ -10,6 +10,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audits.campaigns.selectors import campaign_progress
 from audits.formatting import plain
@@ -59,11 +60,18 @@ def campaign_reminders_send(*, campaign_id: int, today: date | None = None) -> i
             with translation.override(settings.LANGUAGE_CODE):
                 for row in behind:
                     lines = [
-                        _("%(days)s days left to reach %(target)s in the campaign “%(name)s”.")
+                        ngettext(
+                            "%(days)s day left to reach %(target)s in the campaign “%(name)s”.",
+                            "%(days)s days left to reach %(target)s in the campaign “%(name)s”.",
+                            progress.days_left,
+                        )
                         % {"days": progress.days_left, "target": progress.target.label, "name": campaign.name},
                     ]
                     if row.next_steps_count:
-                        lines.append(_("%(n)s answers to change.") % {"n": row.next_steps_count})
+                        count = row.next_steps_count
+                        lines.append(
+                            ngettext("%(n)s answer to change.", "%(n)s answers to change.", count) % {"n": count}
+                        )
                     notify(
                         event="campaign_reminder",
                         project=projects[row.project_id],
