@@ -75,3 +75,30 @@ def test_no_reminder_between_points_or_before_the_start(manager, project, team, 
     assert campaign_reminders_send(campaign_id=later.pk) == 0
     assert active_campaign_ids() == [quiet.pk]
     assert not Notification.objects.exists()
+
+
+def test_the_daily_beat_entry_names_registered_tasks(settings):
+    from config.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["campaigns-dispatch-reminders"]
+    app.loader.import_default_modules()
+    assert entry["task"] in app.tasks and "campaigns.send_reminders" in app.tasks
+    assert entry["schedule"] == 24 * 60 * 60
+
+
+def test_the_dispatcher_sends_one_task_per_running_campaign_after_commit(
+    manager, project, codes, due_in_seven, django_capture_on_commit_callbacks
+):
+    from audits.campaigns.tasks import dispatch_campaign_reminders
+    from config.celery import app
+
+    submit_audit(project=project, actor=manager, statuses=statuses_for_final(codes, "1"))
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True  # the embedded mode: the task runs in-process
+    try:
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            assert dispatch_campaign_reminders() == 1
+    finally:
+        app.conf.task_always_eager = eager
+    assert len(callbacks) == 1
+    assert list(Notification.objects.values_list("key", flat=True)) == [f"campaign:{due_in_seven.pk}:{project.pk}:7"]
