@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from audits.formatting import plain
-from audits.models import AUDIT_CADENCE_MAX_DAYS, AUDIT_CADENCE_MIN_DAYS, Project
+from audits.models import AUDIT_CADENCE_MAX_DAYS, AUDIT_CADENCE_MIN_DAYS, TAG_MAX_LENGTH, TAGS_PER_PROJECT, Project
 from audits.services import MAX_NOTES_LENGTH
 
 # Shared pieces ------------------------------------------------------------------
@@ -136,6 +136,15 @@ class RubricDetailOutput(RubricSummaryOutput):
 # Projects -----------------------------------------------------------------------
 
 
+class TagNamesInput(serializers.ListField):
+    """Tag names; shown from a project's tags when the browsable API prefills its form."""
+
+    def to_representation(self, data: Any) -> Any:
+        if hasattr(data, "all"):
+            data = [tag.slug for tag in data.all()]
+        return super().to_representation(data)
+
+
 class ProjectCreateInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     team = serializers.SlugField(max_length=100, help_text="Slug of a team you manage.")
@@ -146,6 +155,12 @@ class ProjectCreateInput(serializers.Serializer):
         required=False, min_value=AUDIT_CADENCE_MIN_DAYS, max_value=AUDIT_CADENCE_MAX_DAYS
     )
     badge_public = serializers.BooleanField(required=False)
+    tags = TagNamesInput(
+        child=serializers.CharField(max_length=TAG_MAX_LENGTH),
+        required=False,
+        max_length=TAGS_PER_PROJECT,
+        help_text="The project's tags (replacing the ones it has); new ones are created.",
+    )
 
 
 class ProjectUpdateInput(serializers.Serializer):
@@ -156,6 +171,12 @@ class ProjectUpdateInput(serializers.Serializer):
         required=False, min_value=AUDIT_CADENCE_MIN_DAYS, max_value=AUDIT_CADENCE_MAX_DAYS
     )
     badge_public = serializers.BooleanField(required=False)
+    tags = TagNamesInput(
+        child=serializers.CharField(max_length=TAG_MAX_LENGTH),
+        required=False,
+        max_length=TAGS_PER_PROJECT,
+        help_text="The project's tags (replacing the ones it has); new ones are created.",
+    )
 
 
 class LatestScoreOutput(NullableModelSerializerMixin, serializers.Serializer):
@@ -172,6 +193,7 @@ class ProjectOutput(serializers.ModelSerializer):
     latest = LatestScoreOutput(
         source="*", allow_null=True, read_only=True, help_text="The latest submitted audit; null before the first."
     )
+    tags = serializers.SerializerMethodField(help_text="The project's tag slugs.")
 
     class Meta:
         model = Project
@@ -186,8 +208,14 @@ class ProjectOutput(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "latest",
+            "tags",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_tags(self, project: Project) -> list[str]:
+        # project.tags.all() reads the list views' prefetch; sorted like the model's ordering.
+        return [tag.slug for tag in project.tags.all()]
 
 
 # Audits and answers -------------------------------------------------------------

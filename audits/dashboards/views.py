@@ -16,7 +16,8 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from audits.dashboards import charts
+from audits.dashboards import charts, history_charts
+from audits.dashboards.portfolio_history import band_history, default_rollup_band, team_rollup
 from audits.dashboards.portfolio_selectors import (
     PORTFOLIO_SORTS,
     latest_status_matrix,
@@ -89,15 +90,16 @@ def project_trend_view(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def portfolio_view(request: HttpRequest) -> HttpResponse:
-    team_slug = request.GET.get("team", "")
-    band_label = request.GET.get("band", "")
-    sort = request.GET.get("sort", "name")
-    data = portfolio(user=request.user, team_slug=team_slug, band_label=band_label, sort=sort)
+    data = portfolio(user=request.user, params=request.GET)
     page = Paginator(data.entries, PORTFOLIO_PAGE_SIZE).get_page(request.GET.get("page"))
     page_entries: list[PortfolioRow] = list(page.object_list)
     bands_by_label = {band.label: band for band in data.bands}
     matrix = latest_status_matrix(audit_ids=[entry.latest_audit_id for entry in page_entries if entry.latest_audit_id])
     audited_ids = [entry.latest_audit_id for entry in data.entries if entry.latest_audit_id]
+    chosen = data.filters.form.cleaned_data if data.filters.is_valid() else {}
+    ordering = ",".join(chosen.get("ordering") or []) or "name"
+    rollup_band = bands_by_label.get(request.GET.get("at_least", "")) or default_rollup_band(data.bands)
+    history = band_history(projects=data.projects, bands=data.bands)
     context: dict[str, Any] = {
         "portfolio": data,
         "page": page,
@@ -106,10 +108,13 @@ def portfolio_view(request: HttpRequest) -> HttpResponse:
         "overdue_label": _("overdue"),
         "trend_label": _("Score trend"),
         "teams": data.teams,
-        "team_slug": team_slug,
-        "band_label": band_label,
-        "sort": sort if sort.lstrip("-") in PORTFOLIO_SORTS else "name",
-        "sort_columns": _sort_columns(sort),
+        "tags": data.tags,
+        "team_slug": chosen.get("team") or "",
+        "band_label": chosen.get("band") or "",
+        "tag_slug": chosen.get("tag") or "",
+        "filtered": any(chosen.get(key) for key in ("team", "band", "tag")),
+        "sort": ordering,
+        "sort_columns": _sort_columns(ordering),
         "overdue_count": sum(1 for entry in data.entries if entry.overdue),
         "audited_count": len(audited_ids),
         "most_missed": most_missed_items(items=data.items, item_codes=data.item_codes, audit_ids=audited_ids)[
@@ -117,6 +122,11 @@ def portfolio_view(request: HttpRequest) -> HttpResponse:
         ],
         "page_size": PORTFOLIO_PAGE_SIZE,
         "band_chart": charts.band_counts_chart(data.band_counts),
+        "history_chart": history_charts.band_history_chart(
+            history.months, history.bands, history.counts, history.medians
+        ),
+        "rollup": team_rollup(data.entries, rollup_band),
+        "rollup_band": rollup_band,
         "heatmap": None,
     }
     if page_entries and data.items:

@@ -4,6 +4,15 @@ New areas (notifications, campaigns, …) add a module beside these and one impo
 Django registers their models with the audits app and callers keep writing ``from audits.models``.
 """
 
+from audits.models.campaigns import (
+    CAMPAIGN_DESCRIPTION_MAX_LENGTH,
+    CAMPAIGN_NAME_MAX_LENGTH,
+    CAMPAIGN_REMINDER_DAYS,
+    TAG_MAX_LENGTH,
+    TAGS_PER_PROJECT,
+    Campaign,
+    Tag,
+)
 from audits.models.core import (
     AUDIT_CADENCE_MAX_DAYS,
     AUDIT_CADENCE_MIN_DAYS,
@@ -17,23 +26,50 @@ from audits.models.core import (
     Role,
     Team,
 )
+from audits.models.notifications import (
+    CHANNEL_PAUSE_AFTER_FAILURES,
+    ChannelKind,
+    Delivery,
+    DeliveryState,
+    Notification,
+    NotificationChannel,
+    NotificationEvent,
+    NotificationPreference,
+    WebhookPayload,
+)
 from audits.models.tokens import KEY_PREFIX, LAST_USED_RESOLUTION, MAX_NAME_LENGTH, PREFIX_LENGTH, ApiToken
 
 __all__ = [
     "AUDIT_CADENCE_MAX_DAYS",
     "AUDIT_CADENCE_MIN_DAYS",
+    "CAMPAIGN_DESCRIPTION_MAX_LENGTH",
+    "CAMPAIGN_NAME_MAX_LENGTH",
+    "CAMPAIGN_REMINDER_DAYS",
+    "CHANNEL_PAUSE_AFTER_FAILURES",
     "KEY_PREFIX",
     "LAST_USED_RESOLUTION",
     "MAX_NAME_LENGTH",
     "PREFIX_LENGTH",
     "ROLE_RANK",
+    "TAGS_PER_PROJECT",
+    "TAG_MAX_LENGTH",
     "Answer",
     "AnswerChange",
     "ApiToken",
     "Audit",
     "AuditStatus",
+    "Campaign",
+    "ChannelKind",
+    "Delivery",
+    "DeliveryState",
     "Membership",
+    "Notification",
+    "NotificationChannel",
+    "NotificationEvent",
+    "NotificationPreference",
     "Project",
     "Role",
+    "Tag",
     "Team",
+    "WebhookPayload",
 ]

@@ -53,4 +53,4 @@ def test_portfolio_stays_within_its_query_budget(
     client.get(reverse("dashboards:portfolio"))
 
     with django_assert_max_num_queries(MAX_QUERIES["portfolio"]):
-        client.get(reverse("dashboards:portfolio"), {"sort": "-change"})
+        client.get(reverse("dashboards:portfolio"), {"ordering": "-change"})
