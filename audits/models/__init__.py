@@ -17,11 +17,23 @@ from audits.models.core import (
     Role,
     Team,
 )
+from audits.models.notifications import (
+    CHANNEL_PAUSE_AFTER_FAILURES,
+    ChannelKind,
+    Delivery,
+    DeliveryState,
+    Notification,
+    NotificationChannel,
+    NotificationEvent,
+    NotificationPreference,
+    WebhookPayload,
+)
 from audits.models.tokens import KEY_PREFIX, LAST_USED_RESOLUTION, MAX_NAME_LENGTH, PREFIX_LENGTH, ApiToken
 
 __all__ = [
     "AUDIT_CADENCE_MAX_DAYS",
     "AUDIT_CADENCE_MIN_DAYS",
+    "CHANNEL_PAUSE_AFTER_FAILURES",
     "KEY_PREFIX",
     "LAST_USED_RESOLUTION",
     "MAX_NAME_LENGTH",
@@ -32,8 +44,16 @@ __all__ = [
     "ApiToken",
     "Audit",
     "AuditStatus",
+    "ChannelKind",
+    "Delivery",
+    "DeliveryState",
     "Membership",
+    "Notification",
+    "NotificationChannel",
+    "NotificationEvent",
+    "NotificationPreference",
     "Project",
     "Role",
     "Team",
+    "WebhookPayload",
 ]
