@@ -20,73 +20,14 @@ from audits.api.parsers import JSONParser
 from audits.api.views import ApiView
 from audits.assignments.selectors import item_owners
 from audits.assignments.services import assignee_for, item_assign, item_unassign
-from audits.formatting import plain
 from audits.models import Audit
-from audits.planning.selectors import AuditPlan, audit_next_steps, parse_target
+from audits.planning.selectors import audit_next_steps, parse_target
+from audits.planning.serializers import NextStepsOutput, NextStepsQueryInput, next_steps_data
 from audits.selectors import audit_for_user
-from rubric.models import AnswerStatus
 from rubric.selectors import item_ids
 
 E = docs.error_responses
-MAX_TARGET_LENGTH = 100
 MAX_USERNAME_LENGTH = 150  # django.contrib.auth's username limit
-
-
-class ScoreText(serializers.CharField):
-    """A score as machines read it: "1.5", "2" (audits.formatting.plain)."""
-
-    def to_representation(self, value: Any) -> str:
-        return plain(value)
-
-
-class NextStepsQueryInput(serializers.Serializer):
-    target = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        max_length=MAX_TARGET_LENGTH,
-        help_text="A band label (reached above its lower bound) or a score (reached at it); empty: the next band.",
-    )
-
-
-class ChangeOutput(serializers.Serializer):
-    item = serializers.CharField()
-    section = serializers.CharField()
-    from_status = serializers.ChoiceField(choices=AnswerStatus.choices, source="change.from_status")
-    to = serializers.ChoiceField(choices=AnswerStatus.choices, source="change.to_status")
-    gain = ScoreText(source="change.gain")
-    owner = serializers.CharField(allow_null=True, help_text="Username of the item's owner, if it has one.")
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        # "from" is the issue's key but a Python keyword: declared as from_status, renamed here in place.
-        return {("from" if name == "from_status" else name): field for name, field in super().get_fields().items()}
-
-
-class NextStepsOutput(serializers.Serializer):
-    current = ScoreText()
-    target = ScoreText(allow_null=True, help_text="The score to reach; null when every score reaches the band.")
-    target_band = serializers.CharField(
-        allow_null=True, help_text="The band aimed at (reached above `target`), or null for a score target."
-    )
-    reachable = serializers.BooleanField()
-    changes = ChangeOutput(many=True)
-    final_after = ScoreText()
-
-
-def next_steps_data(found: AuditPlan) -> dict[str, Any]:
-    plan = found.plan
-    changes = [
-        {"item": step.change.item, "section": step.change.section, "change": step.change, "owner": step.owner}
-        for step in found.steps
-    ]
-    payload = {
-        "current": plan.current,
-        "target": plan.target,
-        "target_band": plan.band.label if plan.band else None,
-        "reachable": plan.reachable,
-        "changes": changes,
-        "final_after": plan.final_after,
-    }
-    return dict(NextStepsOutput(payload).data)
 
 
 NEXT_STEPS_EXAMPLE = {

@@ -8,6 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from audits.models import AUDIT_CADENCE_MAX_DAYS, AUDIT_CADENCE_MIN_DAYS, Project
+from audits.planning.serializers import NextStepsOutput
 from audits.services import MAX_NOTES_LENGTH
 
 # Shared pieces ------------------------------------------------------------------
@@ -321,6 +322,7 @@ class ExportOutput(serializers.Serializer):
     band = BandOutput(allow_null=True)
     weakest = serializers.ListField(child=serializers.CharField())
     sections = ExportSectionOutput(many=True)
+    next_steps = NextStepsOutput(help_text="The path to the next band (as GET /audits/{id}/next-steps/ gives it).")
 
 
 class ExportQueryInput(serializers.Serializer):

@@ -18,6 +18,7 @@ from audits.dashboards.selectors import rubric_labels
 from audits.models import Audit
 from audits.selectors import audit_status_map
 from evidence.sources import project_findings
+from rubric.models import status_label
 from rubric.planning import LADDER, Change, Plan, UnknownBandError, band_by_label, next_steps
 from rubric.scoring import BandSpec
 from rubric.selectors import rubric_spec
@@ -33,6 +34,14 @@ class Step:
     title: str
     section_title: str
     owner: str | None  # username
+
+    @property
+    def from_label(self) -> str:
+        return status_label(self.change.from_status, short=True)
+
+    @property
+    def to_label(self) -> str:
+        return status_label(self.change.to_status, short=True)
 
 
 @dataclass(frozen=True)
@@ -118,8 +127,12 @@ def plan_for_statuses(
     return AuditPlan(plan=plan, steps=steps, band_title=band_title)
 
 
-def audit_next_steps(*, audit: Audit, target: Decimal | BandSpec | None = None) -> AuditPlan:
-    """The audit's plan to `target` (None: the next band) with owners, evidence first among equals."""
-    statuses = audit_status_map(audit=audit)
+def audit_next_steps(
+    *, audit: Audit, target: Decimal | BandSpec | None = None, statuses: Mapping[str, str] | None = None
+) -> AuditPlan:
+    """The audit's plan to `target` (None: the next band) with owners, evidence first among equals.
+    `statuses` (item code -> status) when the caller has read the answers already."""
+    if statuses is None:
+        statuses = audit_status_map(audit=audit)
     owners = {code: owner.username for code, owner in item_owners(audit=audit).items()}
     return plan_for_statuses(audit, statuses, target, evidence_items(audit, statuses), owners)
