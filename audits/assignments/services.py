@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from audits.models import ASSIGNABLE_ROLES, Audit, AuditStatus, ItemAssignment, Membership, Role
@@ -71,7 +72,16 @@ def item_assign(*, actor: Any, audit: Audit, item_code: str, assignee: Any) -> I
             event="item_assigned",
             project=audit.project,
             key=f"assign:{audit.pk}:{item_code}:{assignee.pk}",
-            context={"item": item_code, "audit": audit.pk, "assigned_by": actor.get_username()},
+            context={
+                "item": item_code,
+                "assigned_by": actor.get_username(),
+                "title": _("%(item)s of %(project)s is yours") % {"item": item_code, "project": audit.project.name},
+                "lines": [
+                    _("%(who)s made you the owner of %(item)s in audit #%(audit)s.")
+                    % {"who": actor.get_username(), "item": item_code, "audit": audit.pk}
+                ],
+                "url": reverse("audits:audit-detail", kwargs={"audit_id": audit.pk}) + f"#item-{item_code}",
+            },
             recipients=[assignee],
             audit=audit,
         )

@@ -167,6 +167,9 @@ def test_assigning_tells_the_owner_once_per_audit_item_and_person(client_as, dra
     notification = Notification.objects.get(event="item_assigned")
     assert notification.key == f"assign:{draft_audit.pk}:monitoring-4:{editor.pk}"
     assert notification.audit_id == draft_audit.pk
+    assert notification.context["title"] == "monitoring-4 of Search ranking is yours"
+    assert notification.context["lines"] == [f"mara made you the owner of monitoring-4 in audit #{draft_audit.pk}."]
+    assert notification.context["url"] == f"/audits/{draft_audit.pk}/#item-monitoring-4"
     assert list(Delivery.objects.filter(notification=notification).values_list("recipient", flat=True)) == [editor.pk]
     with_commit.put(owner_url(draft_audit, "monitoring-4"), {"assignee": "mara"}, format="json")
     assert ItemAssignment.objects.get(audit=draft_audit).assignee == manager
