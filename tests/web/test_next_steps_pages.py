@@ -174,3 +174,19 @@ def test_the_markdown_export_has_the_next_steps_with_owners(at_1_5, editor, mana
         "gain": "1",
         "owner": "eddie",
     }
+
+
+def test_the_questionnaire_reads_the_same_rows_whatever_the_owners(draft, editor, manager, signed_in):
+    from tests.web.test_questionnaire_queries import PAGE_QUERIES, page_queries
+
+    client = signed_in(editor)
+    none = page_queries(client, draft)
+    for code in ("data-1", "data-2", "model-3", "infra-4", "monitoring-5"):
+        item_assign(actor=manager, audit=draft, item_code=code, assignee=editor)
+    for n in range(3):
+        user = make_user(f"helper{n}")
+        Membership.objects.create(team=draft.project.team, user=user, role=Role.EDITOR)
+        item_assign(actor=manager, audit=draft, item_code=f"infra-{n + 1}", assignee=user)
+    assert page_queries(client, draft) == none == PAGE_QUERIES
+    page = client.get(f"/audits/{draft.pk}/").content.decode()
+    assert page.count("Owner: eddie") == 5 and "Owner: helper2" in page
