@@ -1,7 +1,7 @@
 """GET /api/v1/audits/{id}/next-steps/ and PUT, DELETE /api/v1/audits/{id}/items/{item}/owner/.
 
-Serializers and views of the path to the next band and of owners per item, on the API's shared base
-(audits.api.views.ApiView) and error envelope.
+Views of the path to the next band (its input and output serializers are audits.planning.serializers, shared
+with the export) and of owners per item, on the API's shared base (audits.api.views.ApiView) and error envelope.
 """
 
 from __future__ import annotations

@@ -23,9 +23,10 @@ from rubric.planning import LADDER, Change, Plan, UnknownBandError, band_by_labe
 from rubric.scoring import BandSpec
 from rubric.selectors import rubric_spec
 
-# A score target is a plain number: this many significant digits at most, so "1e999999" is refused rather
-# than printed back a million digits long.
+# A score target is a plain number: this many significant digits and decimals at most, so "1e999999" or
+# "1e-999999" is refused rather than printed back a million digits long.
 MAX_TARGET_DIGITS = 12
+MAX_TARGET_DECIMALS = 6
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,11 @@ def parse_target(audit: Audit, text: str | None) -> Decimal | BandSpec | None:
             labels = ", ".join(band.label for band in spec.bands)
             message = _("“%(target)s” is neither a score nor a band of this rubric (%(bands)s).")
             raise ValidationError({"target": [message % {"target": text, "bands": labels}]}) from None
-    if not number.is_finite() or len(number.as_tuple().digits) > MAX_TARGET_DIGITS or abs(number) >= 10**6:
-        raise ValidationError({"target": [_("A score target is a number below 1000000.")]})
+    shape = number.as_tuple()
+    too_fine = isinstance(shape.exponent, int) and shape.exponent < -MAX_TARGET_DECIMALS
+    if not number.is_finite() or len(shape.digits) > MAX_TARGET_DIGITS or too_fine or abs(number) >= 10**6:
+        message = _("A score target is a number below 1000000 with at most %(n)s decimals.")
+        raise ValidationError({"target": [message % {"n": MAX_TARGET_DECIMALS}]})
     return number
 
 

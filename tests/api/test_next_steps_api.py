@@ -87,7 +87,9 @@ def test_a_target_already_met_needs_no_changes(client_as, audit_at_1_5):
     assert client_as("viewer").get(url(audit_at_1_5), {"target": "Research project"}).json()["target"] is None
 
 
-@pytest.mark.parametrize("target", ["Pretty good", "NaN", "Infinity", "1e999999", "x" * 101, "2,5"])
+@pytest.mark.parametrize(
+    "target", ["Pretty good", "NaN", "Infinity", "1e999999", "1e-999999", "x" * 101, "2,5", "2\x00"]
+)
 def test_a_malformed_target_is_refused_naming_the_field(client_as, audit_at_1_5, target):
     response = client_as("viewer").get(url(audit_at_1_5), {"target": target})
     assert response.status_code == 400
