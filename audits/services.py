@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from audits.assignments.carry import carry_over_assignments
 from audits.models import Answer, AnswerChange, Audit, AuditStatus, Membership, Project, Role, Team
 from audits.selectors import audit_score, has_audit_role, has_role, latest_submitted_audit
 from audits.validators import contains_nul, nul_message, reject_nul
@@ -227,6 +228,7 @@ def audit_start(*, actor: Any, project: Project, rubric: Rubric | None = None, c
         audit = Audit.objects.create(project=project, rubric=rubric, created_by=actor, copied_from=source)
         if source is not None:
             _carry_over_answers(source, audit)
+            carry_over_assignments(source, audit)
     return audit
 
 

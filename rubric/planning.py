@@ -131,7 +131,12 @@ _Best = tuple[int, int, tuple[tuple[int, str], ...]]
 
 
 def _section_plan(
-    spec: RubricSpec, codes: Sequence[str], answers: Mapping[str, str | None], goal: Target, evidence: frozenset[str]
+    spec: RubricSpec,
+    codes: Sequence[str],
+    base: Decimal,
+    answers: Mapping[str, str | None],
+    goal: Target,
+    evidence: frozenset[str],
 ) -> list[tuple[int, str]] | None:
     """The optimal changes in one section (indices into `codes`), None when no changes can reach the goal.
 
@@ -140,7 +145,6 @@ def _section_plan(
     by (cost, -evidence, indices): all three are additive or same-length, so the best prefix extends to
     the best plan."""
     statuses = [answers.get(code) or NOT_DONE for code in codes]
-    base = sum((points_for(spec, status) for status in statuses), Decimal(0))
     if goal.met_by(base):
         return []
     done = "done"
@@ -186,7 +190,8 @@ def next_steps(
     `target`: a score (reached at or above it), a band or its label (reached above its lower bound), or None
     for the next band. An unknown label raises UnknownBandError; a target no answers can reach gives a plan
     with `reachable` False and no changes."""
-    current = score_answers(spec, answers).final
+    result = score_answers(spec, answers)
+    current = result.final
     goal = resolve_target(spec, target, current)
 
     def plan(reachable: bool, changes: Sequence[Change] = (), final_after: Decimal = current) -> Plan:
@@ -196,7 +201,10 @@ def next_steps(
         return plan(True)
     changes: list[Change] = []
     for section in spec.sections:
-        chosen = _section_plan(spec, section.item_codes, answers, goal, evidence_items)
+        # The section's score as the scoring function gives it, so statuses the planner never changes are
+        # scored exactly as they are everywhere else.
+        base = result.section(section.key).score
+        chosen = _section_plan(spec, section.item_codes, base, answers, goal, evidence_items)
         if chosen is None:
             return plan(False)
         for index, to_status in chosen:

@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from audits.formatting import plain
 from audits.models import AUDIT_CADENCE_MAX_DAYS, AUDIT_CADENCE_MIN_DAYS, TAG_MAX_LENGTH, TAGS_PER_PROJECT, Project
+from audits.planning.serializers import NextStepsOutput
 from audits.services import MAX_NOTES_LENGTH
 
 # Shared pieces ------------------------------------------------------------------
@@ -364,6 +365,7 @@ class ExportOutput(serializers.Serializer):
     band = BandOutput(allow_null=True)
     weakest = serializers.ListField(child=serializers.CharField())
     sections = ExportSectionOutput(many=True)
+    next_steps = NextStepsOutput(help_text="The path to the next band (as GET /audits/{id}/next-steps/ gives it).")
 
 
 class ExportQueryInput(serializers.Serializer):

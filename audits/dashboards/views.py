@@ -32,6 +32,7 @@ from audits.dashboards.selectors import (
     trend_for_project,
 )
 from audits.formatting import decimal_separator, score, signed_score
+from audits.planning.selectors import audit_next_steps
 from audits.selectors import PortfolioRow, audit_for_user, project_for_user
 
 # The table and the heatmap show one page of projects; band counts and most-missed tests cover all of them.
@@ -53,6 +54,7 @@ def audit_result_view(request: HttpRequest, audit_id: int) -> HttpResponse:
             for section in result.score.sections
         ],
         "weakest_titles": [result.section_titles.get(key, key) for key in result.score.weakest],
+        "next_steps": audit_next_steps(audit=audit, statuses={row.item.code: row.status for row in result.items}),
     }
     return render(request, "dashboards/audit_result.html", context)
 

@@ -4,6 +4,7 @@ New areas (notifications, campaigns, …) add a module beside these and one impo
 Django registers their models with the audits app and callers keep writing ``from audits.models``.
 """
 
+from audits.models.assignments import ASSIGNABLE_ROLES, ItemAssignment
 from audits.models.campaigns import (
     CAMPAIGN_DESCRIPTION_MAX_LENGTH,
     CAMPAIGN_NAME_MAX_LENGTH,
@@ -40,6 +41,7 @@ from audits.models.notifications import (
 from audits.models.tokens import KEY_PREFIX, LAST_USED_RESOLUTION, MAX_NAME_LENGTH, PREFIX_LENGTH, ApiToken
 
 __all__ = [
+    "ASSIGNABLE_ROLES",
     "AUDIT_CADENCE_MAX_DAYS",
     "AUDIT_CADENCE_MIN_DAYS",
     "CAMPAIGN_DESCRIPTION_MAX_LENGTH",
@@ -62,6 +64,7 @@ __all__ = [
     "ChannelKind",
     "Delivery",
     "DeliveryState",
+    "ItemAssignment",
     "Membership",
     "Notification",
     "NotificationChannel",

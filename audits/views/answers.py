@@ -23,6 +23,7 @@ from audits.api.exceptions import too_large_message
 from audits.api.parsers import load_json
 from audits.forms import STATUS_LABELS, AnswerForm
 from audits.models import Answer, Audit
+from audits.planning.panel import panel_html
 from audits.services import AnswerConflict, AuditLocked
 from audits.views.questionnaire import questionnaire_page, rubric_band_titles, score_payload
 from rubric.scoring import score_answers
@@ -95,7 +96,10 @@ def _json_answer_save(request: HttpRequest, audit: Audit, item_code: str) -> Jso
     return JsonResponse(
         {
             "answer": answer_payload(saved.answer, item_code),
-            "score": score_payload(result, rubric_band_titles(audit)),
+            "score": {
+                **score_payload(result, rubric_band_titles(audit)),
+                "next_steps": panel_html(request, audit, saved.statuses),
+            },
             # The page reloads the item's history when it is open (or next time it is opened).
             "history_changed": saved.changed,
         }

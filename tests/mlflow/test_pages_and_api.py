@@ -147,7 +147,8 @@ def test_the_browser_form_refuses_what_the_api_refuses_with_the_field_named(mana
     client = web_as(manager)
     form = {
         "tracking_uri": "http://127.0.0.1:9", "auth_type": "none", "serving_alias": "champion", "schedule": "off",
-        "registered_models": "\n".join(f"model-{n}" for n in range(21)), "thresholds": '{"max_serving_age_days": "old"}',
+        "registered_models": "\n".join(f"model-{n}" for n in range(21)),
+        "thresholds": '{"max_serving_age_days": "old"}',
     }  # fmt: skip
     response = client.post(reverse("mlflow:connection-create", args=[project.slug]), form)
     assert response.status_code == 200 and not MlflowConnection.objects.filter(project=project).exists()
