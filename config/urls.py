@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/v1/", include("integrations.mlflow.api_urls")),
     path("api/v1/", include("integrations.reports.api_urls")),
     path("api/v1/", include("evidence.api_urls")),
+    path("api/v1/", include("audits.notifications.api_urls")),
     path("api/v1/", include("audits.api.urls")),
     path("api/", include("audits.api.schema_urls")),
     path("account/", include("audits.api.page_urls")),
