@@ -8,6 +8,7 @@ Celery tasks executed in-process, DEBUG on.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config.logging import logging_config
@@ -297,6 +298,16 @@ MLAUDIT_NOTIFY_RETRY_MAX = env.float("MLAUDIT_NOTIFY_RETRY_MAX", default=600.0)
 CELERY_BEAT_SCHEDULE |= {
     # Deliveries whose task the broker refused or lost are sent again; the ledger keeps them from sending twice.
     "notifications-resend-pending": {"task": "notifications.resend_pending", "schedule": 600.0},
+    # Daily: audits due in 14 days, today, or overdue (each reminder fires once, by its key).
+    "notifications-scan-due-audits": {
+        "task": "notifications.scan_due_audits",
+        "schedule": crontab(hour=env.int("MLAUDIT_NOTIFY_DAILY_HOUR", default=7), minute=0),
+    },
+    # Weekly: one digest per team.
+    "notifications-weekly-digests": {
+        "task": "notifications.send_weekly_digests",
+        "schedule": crontab(hour=env.int("MLAUDIT_NOTIFY_DAILY_HOUR", default=7), minute=15, day_of_week="mon"),
+    },
 }
 
 # REST API (audits/api; README "REST API") --------------------------------------
