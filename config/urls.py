@@ -19,6 +19,7 @@ urlpatterns = [
     # Before Django's own: rate-limited, and the mail is sent by a task (audits/views/accounts.py).
     path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("audits.notifications.urls")),
     path("", include("audits.dashboard_urls")),
     path("", include("audits.urls")),
 ]
