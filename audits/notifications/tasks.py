@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import kombu.exceptions
 from celery import Task, shared_task
 from django.conf import settings
 from django.db import OperationalError
+from django.utils.translation import gettext as _
 
 from audits.notifications import delivery, digest, producers
 
@@ -27,6 +29,14 @@ class DeliveryTask(Task):
     reject_on_worker_lost = True
     soft_time_limit = 60
     time_limit = 90
+
+    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        """An error the service did not expect (a bug, a time limit): the row says so instead of staying pending."""
+        delivery_id = kwargs.get("delivery_id", args[0] if args else None)
+        if delivery_id is None:
+            return
+        log.error("Notification delivery %s failed unexpectedly: %r", delivery_id, exc)
+        delivery.delivery_mark_failed(delivery_id=int(delivery_id), error=_("Internal error; see the worker log."))
 
 
 @shared_task(bind=True, base=DeliveryTask, name="notifications.deliver")

@@ -173,3 +173,19 @@ def test_deleting_a_channel_leaves_its_queued_task_nothing_to_do(project, receiv
     NotificationChannel.objects.filter(pk=channel.pk).delete()
     assert delivery_attempt(delivery_id=row.pk, final_attempt=True) is None
     assert receiver.received == []
+
+
+def test_an_unexpected_error_marks_the_delivery_failed_instead_of_leaving_it_pending(project, receiver, monkeypatch):
+    from audits.notifications import messages
+
+    webhook_channel(project.team, receiver.url, ["regression"])
+    (row,) = recorded(project)
+
+    def broken(notification):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(messages, "json_body", broken)
+    result = deliver_notification.apply(args=[row.pk], throw=False)  # as a worker runs it: failure handlers run
+    assert isinstance(result.result, KeyError)
+    row.refresh_from_db()
+    assert row.state == DeliveryState.FAILED and "Internal error" in row.last_error
