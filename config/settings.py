@@ -372,6 +372,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two choice sets share the field name "kind": each keeps a name of its own (the reports' one as before).
+    "ENUM_NAME_OVERRIDES": {
+        "KindEnum": "integrations.reports.models.ReportKind",
+        "NotificationChannelKindEnum": "audits.models.notifications.ChannelKind",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "audits.api.schema.constrain_path_parameters",

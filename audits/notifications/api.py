@@ -30,7 +30,7 @@ class ChannelUpdateInput(serializers.Serializer):
 
 
 class ChannelCreateInput(ChannelUpdateInput):
-    kind = serializers.ChoiceField(choices=ChannelKind.values)
+    kind = serializers.ChoiceField(choices=ChannelKind.choices)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -41,7 +41,7 @@ class ChannelCreateInput(ChannelUpdateInput):
 
 class ChannelOutput(serializers.Serializer):
     id = serializers.IntegerField()
-    kind = serializers.ChoiceField(choices=ChannelKind.values)
+    kind = serializers.ChoiceField(choices=ChannelKind.choices)
     events = serializers.ListField(child=serializers.ChoiceField(choices=NotificationEvent.values))
     address = serializers.CharField(allow_null=True)
     url = serializers.CharField(allow_null=True)

@@ -13,7 +13,7 @@ from smtplib import SMTPException
 
 import requests
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.utils.translation import gettext as _
 
 from integrations.mlflow.crypto import decrypt_secret, encrypt_secret
@@ -43,8 +43,13 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def send_email(*, to: str, subject: str, body: str) -> None:
+    # A mail server that hangs must not hold the worker until the task's time limit.
+    timeout = settings.EMAIL_TIMEOUT or settings.MLAUDIT_NOTIFY_WEBHOOK_TIMEOUT
     try:
-        EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to]).send()
+        connection = get_connection(timeout=timeout)
+        EmailMessage(
+            subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to], connection=connection
+        ).send()
     except (SMTPException, OSError) as exc:
         raise TransientError(f"{type(exc).__name__}: {exc}") from exc
 
