@@ -24,13 +24,10 @@ from integrations.mlflow.facts import (
 )
 from integrations.mlflow.rulebook import (
     FAIL,
-    RULES,
     UNKNOWN,
-    Rule,
     Verdict,
     _,
     at_least_as_good,
-    evaluate,
     evidence_runs,
     no_serving,
     passed,
@@ -485,7 +482,12 @@ def inclusion_is_tested(s: Snapshot) -> Verdict:
     )
 
 
-# Registered after the rules above, so RULES follows the rubric's order.
-from integrations.mlflow import rules_infra  # noqa: E402
-
-__all__ = ["RULES", "Rule", "Verdict", "evaluate", "rules_infra"]
+DATA_AND_MODEL_RULES = (
+    feature_expectations_are_written_down,
+    feature_contribution_is_measured,
+    model_spec_is_checked_in,
+    hyperparameters_are_tuned,
+    simpler_model_is_not_better,
+    quality_is_sufficient_on_slices,
+    inclusion_is_tested,
+)

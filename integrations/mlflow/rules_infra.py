@@ -379,4 +379,10 @@ def rollback_is_possible(s: Snapshot) -> Verdict:
     )
 
 
-from integrations.mlflow import rules_monitoring  # noqa: E402, F401  (registers the monitoring rules)
+INFRA_RULES = (
+    training_is_reproducible,
+    pipeline_is_integration_tested,
+    quality_validated_before_serving,
+    canary_preceded_serving,
+    rollback_is_possible,
+)

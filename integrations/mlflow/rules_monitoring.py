@@ -344,3 +344,12 @@ def split_or_none(key: str) -> str | None:
 
     split = split_metric(key)
     return split[1] if split else None
+
+
+MONITORING_RULES = (
+    input_invariants_are_checked,
+    retraining_keeps_models_fresh,
+    numerical_stability_is_checked,
+    computing_performance_has_not_regressed,
+    prediction_quality_has_not_regressed,
+)

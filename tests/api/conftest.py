@@ -95,3 +95,14 @@ def answered_audit(draft_audit: Audit, manager) -> Audit:
 @pytest.fixture
 def submitted_audit(answered_audit: Audit, manager) -> Audit:
     return audit_submit(actor=manager, audit=answered_audit)
+
+
+@pytest.fixture
+def throttle_rates(monkeypatch):
+    """Set the API's request rates for one test, as DRF reads them (bound to the throttle classes at import)."""
+    from rest_framework.throttling import SimpleRateThrottle
+
+    def set_rates(**rates: str) -> None:
+        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {**SimpleRateThrottle.THROTTLE_RATES, **rates})
+
+    return set_rates
