@@ -10,7 +10,9 @@ from audits.models.notifications import CHANNEL_URL_MAX_LENGTH
 class ChannelForm(forms.Form):
     """A new channel; the service validates the address or URL (through the address guard) and the events."""
 
-    kind = forms.ChoiceField(label=_("Kind"), choices=ChannelKind.choices, widget=forms.RadioSelect)
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=ChannelKind.choices, widget=forms.RadioSelect, initial=ChannelKind.EMAIL
+    )
     address = forms.CharField(label=_("Email address"), required=False, max_length=254)
     url = forms.CharField(
         label=_("Webhook URL"),
