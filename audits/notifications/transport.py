@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.utils.translation import gettext as _
 
-from integrations.mlflow.crypto import decrypt_secret, encrypt_secret
+from integrations.mlflow.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
 from integrations.mlflow.outbound import RefusedAddress, guarded_session
 
 SIGNATURE_HEADER = "X-Mlaudit-Signature"
@@ -57,7 +57,10 @@ def send_email(*, to: str, subject: str, body: str) -> None:
 def post_webhook(*, url: str, body: bytes, secret_encrypted: str, signed: bool) -> None:
     headers = {"Content-Type": "application/json", "User-Agent": "mlaudit-notifications"}
     if signed:
-        headers[SIGNATURE_HEADER] = signature(decrypt_secret(secret_encrypted), body)
+        try:
+            headers[SIGNATURE_HEADER] = signature(decrypt_secret(secret_encrypted), body)
+        except SecretUnreadable as exc:  # the encryption keys changed: only a new channel helps
+            raise PermanentError(_("The signing secret cannot be decrypted; add the channel again.")) from exc
     # Celery retries the delivery; the session itself does not (retries=0), so attempts are counted once.
     session = guarded_session(retries=0, backoff=0, verify=True, on_attempt=lambda: None)
     try:

@@ -189,3 +189,13 @@ def test_an_unexpected_error_marks_the_delivery_failed_instead_of_leaving_it_pen
     assert isinstance(result.result, KeyError)
     row.refresh_from_db()
     assert row.state == DeliveryState.FAILED and "Internal error" in row.last_error
+
+
+def test_a_secret_the_keys_no_longer_decrypt_fails_the_delivery_with_the_reason(project, receiver, settings):
+    webhook_channel(project.team, receiver.url, ["regression"])
+    (row,) = recorded(project)
+    settings.SECRET_KEY = "rotated-without-keeping-the-old-key"
+    delivery_attempt(delivery_id=row.pk, final_attempt=False)
+    row.refresh_from_db()
+    assert row.state == DeliveryState.FAILED and "cannot be decrypted" in row.last_error
+    assert receiver.received == []
