@@ -117,3 +117,7 @@ class AnswerChangeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# Notifications' admin lives with the feature; importing it registers it.
+from audits.notifications import admin as notification_admin  # noqa: E402, F401

@@ -137,3 +137,17 @@ def test_a_user_opts_out_of_email_on_their_profile(manager):
     client.post("/account/notifications/", {})
     assert NotificationPreference.objects.get(user=manager).email_opt_out is False
     assert not Delivery.objects.exists()
+
+
+def test_operators_see_channels_and_the_ledger_in_the_admin_without_the_secret(admin_client, team, project):
+    channel = webhook_channel(team, "https://hooks.example.com/x", ["regression"])
+    notify(event="regression", project=project, key="audit:1")
+    for url in [
+        "/admin/audits/notificationchannel/",
+        f"/admin/audits/notificationchannel/{channel.pk}/change/",
+        "/admin/audits/notification/",
+        "/admin/audits/delivery/",
+    ]:
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        assert channel.secret_encrypted not in response.content.decode()
