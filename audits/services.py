@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from audits.assignments.carry import carry_over_assignments
 from audits.models import Answer, AnswerChange, Audit, AuditStatus, Membership, Project, Role, Team
+from audits.notifications.tasks import audit_submitted
 from audits.selectors import audit_score, has_audit_role, has_role, latest_submitted_audit
 from audits.validators import contains_nul, nul_message, reject_nul
 from rubric.models import AnswerStatus, Item, Rubric
@@ -479,6 +481,8 @@ def audit_submit(*, actor: Any, audit: Audit) -> Audit:
         locked.band_label = result.band.label if result.band else ""
         locked.save()
         project_refresh_latest_audits(project_rows)
+        # A lower score or band than the audit before is a regression alert (audits/notifications).
+        transaction.on_commit(partial(audit_submitted, locked.pk), robust=True)
     return locked
 
 
