@@ -13,10 +13,13 @@ from audits.models.core import (
     Audit,
     AuditStatus,
     Membership,
+    MembershipSource,
     Project,
     Role,
     Team,
+    effective_role,
 )
+from audits.models.sso import GroupRoleMapping, OidcIdentity
 from audits.models.tokens import KEY_PREFIX, LAST_USED_RESOLUTION, MAX_NAME_LENGTH, PREFIX_LENGTH, ApiToken
 
 __all__ = [
@@ -32,8 +35,12 @@ __all__ = [
     "ApiToken",
     "Audit",
     "AuditStatus",
+    "GroupRoleMapping",
     "Membership",
+    "MembershipSource",
+    "OidcIdentity",
     "Project",
     "Role",
     "Team",
+    "effective_role",
 ]

@@ -94,8 +94,8 @@ def test_the_security_settings_can_be_tuned_from_the_environment(tmp_path):
 
 def test_every_page_gets_a_content_security_policy_with_a_fresh_nonce(client, settings):
     settings.CSP_REPORT_ONLY = False
-    first = client.get("/accounts/login/")["Content-Security-Policy"]
-    second = client.get("/accounts/login/")["Content-Security-Policy"]
+    first = client.get("/account/login/")["Content-Security-Policy"]
+    second = client.get("/account/login/")["Content-Security-Policy"]
     nonces = [re.search(r"'nonce-([\w-]+)'", policy).group(1) for policy in (first, second)]
     assert nonces[0] != nonces[1]
     assert "default-src 'self'" in first
@@ -105,7 +105,7 @@ def test_every_page_gets_a_content_security_policy_with_a_fresh_nonce(client, se
 
 def test_in_development_the_policy_is_only_reported(client, settings):
     settings.CSP_REPORT_ONLY = True
-    response = client.get("/accounts/login/")
+    response = client.get("/account/login/")
     assert "Content-Security-Policy" not in response
     assert "script-src 'self'" in response["Content-Security-Policy-Report-Only"]
 
