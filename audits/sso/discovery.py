@@ -45,6 +45,12 @@ def metadata(config: OidcConfig) -> dict[str, Any]:
 def fetch(config: OidcConfig) -> dict[str, Any]:
     try:
         response = requests.get(config.discovery_url, timeout=config.timeout, headers={"Accept": "application/json"})
+        if 400 <= response.status_code < 500:
+            # Something answered, and says there is no such document: the URL is wrong, not the provider down.
+            raise ProviderMisconfigured(
+                f"{config.discovery_url} answered {response.status_code}: there is no OpenID Connect discovery "
+                "document there."
+            )
         response.raise_for_status()
         document = response.json()
     except requests.RequestException as error:
