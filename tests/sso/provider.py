@@ -7,6 +7,7 @@ package-lock.json (`npm ci`) the first time, here or by `make test`. Tests chang
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -26,13 +27,18 @@ START_TIMEOUT = 30.0
 
 
 def npm_install() -> None:
-    """Install server.mjs's dependencies exactly as locked, unless that install is already there."""
-    if (FOLDER / "node_modules" / ".package-lock.json").exists():
+    """Install server.mjs's dependencies exactly as locked, unless that install is already there. A lock file
+    keeps pytest-xdist workers from running `npm ci` in the same folder at once."""
+    installed = FOLDER / "node_modules" / ".package-lock.json"
+    if installed.exists():
         return
     npm = shutil.which("npm")
     if npm is None:
         raise RuntimeError("The SSO tests need node and npm (Debian: apt-get install nodejs npm).")
-    subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=FOLDER, check=True)
+    with (FOLDER / ".npm-install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not installed.exists():
+            subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=FOLDER, check=True)
 
 
 def free_port() -> int:
