@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -97,8 +97,28 @@ def sign_in_apply(
     groups_claim: str,
     env_rules: Iterable[GroupRoleRule],
 ) -> Any:
-    """The user for this verified identity (created on first sign-in), with details and group roles updated."""
+    """The user for this verified identity (created on first sign-in), with details and group roles updated.
+
+    Two first sign-ins of one subject at once (two tabs) both find no identity; the second one's insert fails
+    on the unique username or (issuer, subject) once the first commits, and its second attempt finds the user."""
     groups = groups_from_claims(claims, groups_claim, subject=subject)
+    for attempt in range(2):
+        try:
+            return _sign_in(issuer, subject, claims, username_claim, groups, env_rules)
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _sign_in(
+    issuer: str,
+    subject: str,
+    claims: dict[str, Any],
+    username_claim: str,
+    groups: list[str] | None,
+    env_rules: Iterable[GroupRoleRule],
+) -> Any:
     with transaction.atomic():
         identity = (
             OidcIdentity.objects.select_related("user")

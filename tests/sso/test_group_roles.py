@@ -177,3 +177,29 @@ def test_the_team_page_shows_which_roles_come_from_groups_and_which_by_hand(clie
     assert 'data-role-source="manual">Granted by hand<' in html
     # No "Remove" for alice: her role goes when the provider stops sending the group.
     assert html.count('class="button button--small button--secondary">Remove<') == 1
+
+
+def test_two_first_sign_ins_of_one_subject_at_once_make_one_account(transactional_db):
+    """Each sign-in runs in its own thread and transaction; the one that loses the race finds the other's user."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(2)
+    results: list = []
+
+    def one() -> None:
+        try:
+            barrier.wait(timeout=10)
+            results.append(sign_in(groups=["ml-platform-managers"]))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert len(results) == 2 and results[0] == results[1]
+    assert OidcIdentity.objects.count() == get_user_model().objects.count() == 1

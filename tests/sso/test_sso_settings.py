@@ -216,3 +216,17 @@ def test_a_deactivated_users_api_token_stops_working(client, manager):
 
 def teardown_module() -> None:
     discovery.forget()
+
+
+@pytest.mark.django_db
+def test_a_callback_the_provider_refused_or_this_browser_never_started_is_a_page_not_an_error(client, settings):
+    settings.MLAUDIT_OIDC = oidc_config_offline()
+
+    refused = client.get("/account/sso/callback/?error=access_denied&state=abc")
+    assert refused.status_code == 400
+    assert "The identity provider did not sign you in (access_denied)." in refused.content.decode()
+
+    stray = client.get("/account/sso/callback/?code=abc&state=def")
+    assert stray.status_code == 400
+    assert "This sign-in was not started from this browser session" in stray.content.decode()
+    assert "_auth_user_id" not in client.session
