@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from audits.assignments.carry import carry_over_assignments
-from audits.models import Answer, AnswerChange, Audit, AuditStatus, Membership, Project, Role, Team
+from audits.models import Answer, AnswerChange, Audit, AuditStatus, Membership, Project, Role, Team, effective_role
 from audits.notifications.tasks import audit_submitted
 from audits.selectors import audit_score, has_audit_role, has_role, latest_submitted_audit
 from audits.validators import contains_nul, nul_message, reject_nul
@@ -112,10 +112,13 @@ def membership_set(*, actor: Any, team: Team, username_or_email: str, role: str)
     with transaction.atomic():
         _lock_team(actor, team)
         membership, _created = Membership.objects.get_or_create(team=team, user=user, defaults={"role": role})
-        if membership.role != role:
-            _ensure_a_manager_remains(team, leaving=membership if role != Role.MANAGER else None)
-            membership.role = role
-            membership.save(update_fields=["role"])
+        if membership.hand_granted_role != role:
+            # A role from provider groups stays beside the hand-granted one (audits/sso/services.py).
+            in_force = effective_role(role, membership.group_role)
+            _ensure_a_manager_remains(team, leaving=membership if in_force != Role.MANAGER else None)
+            membership.hand_role = role if membership.group_role else ""
+            membership.role = in_force
+            membership.save(update_fields=["role", "hand_role"])
     return membership
 
 
@@ -126,8 +129,25 @@ def membership_remove(*, actor: Any, membership: Membership) -> None:
         current = Membership.objects.filter(pk=membership.pk).first()  # its role may have changed meanwhile
         if current is None:
             return
+        if current.group_role:
+            _remove_hand_grant(current)
+            return
         _ensure_a_manager_remains(membership.team, leaving=current)
         current.delete()
+
+
+def _remove_hand_grant(membership: Membership) -> None:
+    """Only the hand-granted part of a membership can be removed here; a role from provider groups goes when
+    the provider stops sending the group (the next sign-in)."""
+    if not membership.hand_role:
+        raise ValidationError(
+            _("%(user)s is in this team through the provider group %(groups)s: remove them from the group there.")
+            % {"user": membership.user.get_username(), "groups": ", ".join(membership.group_names)}
+        )
+    if membership.group_role != Role.MANAGER:
+        _ensure_a_manager_remains(membership.team, leaving=membership)
+    membership.role, membership.hand_role = membership.group_role, ""
+    membership.save(update_fields=["role", "hand_role"])
 
 
 def _lock_team(actor: Any, team: Team) -> None:

@@ -23,9 +23,11 @@ from audits.models.core import (
     Audit,
     AuditStatus,
     Membership,
+    MembershipSource,
     Project,
     Role,
     Team,
+    effective_role,
 )
 from audits.models.notifications import (
     CHANNEL_PAUSE_AFTER_FAILURES,
@@ -38,6 +40,7 @@ from audits.models.notifications import (
     NotificationPreference,
     WebhookPayload,
 )
+from audits.models.sso import GroupRoleMapping, OidcIdentity
 from audits.models.tokens import KEY_PREFIX, LAST_USED_RESOLUTION, MAX_NAME_LENGTH, PREFIX_LENGTH, ApiToken
 
 __all__ = [
@@ -64,15 +67,19 @@ __all__ = [
     "ChannelKind",
     "Delivery",
     "DeliveryState",
+    "GroupRoleMapping",
     "ItemAssignment",
     "Membership",
+    "MembershipSource",
     "Notification",
     "NotificationChannel",
     "NotificationEvent",
     "NotificationPreference",
+    "OidcIdentity",
     "Project",
     "Role",
     "Tag",
     "Team",
     "WebhookPayload",
+    "effective_role",
 ]
