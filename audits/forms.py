@@ -24,18 +24,31 @@ class ProjectSearchForm(forms.Form):
 class ProjectForm(forms.ModelForm):
     class Meta:
         model = Project
-        fields = ["name", "description", "owner_contact", "audit_cadence_days", "badge_public"]
+        fields = [
+            "name", "description", "owner_contact", "audit_cadence_days", "badge_public",
+            "evidence_fresh_days_automated", "evidence_fresh_days_manual",
+        ]  # fmt: skip
         labels = {
             "name": _("Name"),
             "description": _("Description"),
             "owner_contact": _("Contact"),
             "audit_cadence_days": _("Audit every (days)"),
             "badge_public": _("Public score badge"),
+            "evidence_fresh_days_automated": _("Evidence holds an automated answer for (days)"),
+            "evidence_fresh_days_manual": _("Evidence holds a manual answer for (days)"),
         }
         help_texts = {
             "owner_contact": _("Who to ask about this system."),
             "audit_cadence_days": _("The project counts as overdue when its last submitted audit is older than this."),
             "badge_public": _("Let anyone with the link see the score badge, without signing in."),
+            "evidence_fresh_days_automated": _(
+                "An automated answer accepted from evidence is stale when its source has not confirmed it for this "
+                "long (1 to 730 days)."
+            ),
+            "evidence_fresh_days_manual": _(
+                "A manual answer accepted from evidence is stale when its source has not confirmed it for this "
+                "long (1 to 730 days)."
+            ),
         }
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 

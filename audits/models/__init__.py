@@ -17,6 +17,11 @@ from audits.models.core import (
     Role,
     Team,
 )
+from audits.models.freshness import (
+    EVIDENCE_FRESH_MAX_DAYS,
+    EVIDENCE_FRESH_MIN_DAYS,
+    FRESHNESS_FIELDS,
+)
 from audits.models.notifications import (
     CHANNEL_PAUSE_AFTER_FAILURES,
     ChannelKind,
@@ -34,6 +39,9 @@ __all__ = [
     "AUDIT_CADENCE_MAX_DAYS",
     "AUDIT_CADENCE_MIN_DAYS",
     "CHANNEL_PAUSE_AFTER_FAILURES",
+    "EVIDENCE_FRESH_MAX_DAYS",
+    "EVIDENCE_FRESH_MIN_DAYS",
+    "FRESHNESS_FIELDS",
     "KEY_PREFIX",
     "LAST_USED_RESOLUTION",
     "MAX_NAME_LENGTH",
