@@ -9,8 +9,8 @@ the serving version it was about). It is **stale** when
 
 `supported` is what the current evidence still justifies: the latest finding's level when it passes and is
 about the version serving now, lowered to *manual* once it is older than the automated window and to not
-done once it is older than the manual window. The live score (audits.staleness) puts it in place of each
-stale answer.
+done once it is older than the manual window, and never above the answer itself. The live score
+(audits.staleness) puts it in place of each stale answer.
 
 Reasons are Wordings, so a notification can retell them in any interface language.
 """
@@ -103,7 +103,8 @@ def supported_level(
         level = MANUAL
     if level == MANUAL and age > windows.manual_days:
         level = NOT_DONE
-    return level
+    # "Still" supports: never more than the answer claimed (evidence nobody accepted does not raise a score).
+    return level if rank(level) <= rank(basis.status) else basis.status
 
 
 def _version_moved(basis: Basis, serving_now: int | None) -> Wording | None:

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audits.staleness.services import live_score_check
+from audits.staleness.events import live_score_check
 from integrations.mlflow.client import Credentials, MlflowClient, MlflowError
 from integrations.mlflow.crypto import SecretUnreadable, decrypt_secret
 from integrations.mlflow.models import (

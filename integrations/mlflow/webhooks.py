@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from audits.models import Role
 from audits.selectors import has_role
-from audits.staleness.services import live_score_check
+from audits.staleness.events import live_score_check
 from integrations.mlflow.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
 from integrations.mlflow.models import AliasEvent, MlflowConnection, SyncTrigger, WebhookDelivery
 from integrations.mlflow.services import sync_request

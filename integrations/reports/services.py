@@ -14,7 +14,7 @@ from rest_framework.exceptions import APIException
 
 from audits.models import Project, Role
 from audits.selectors import has_role
-from audits.staleness.services import live_score_check
+from audits.staleness.events import live_score_check
 from integrations.reports import mapping, selectors
 from integrations.reports.models import (
     MAX_RUN_FIELD,

@@ -107,6 +107,12 @@
     article.dataset.answered = "";
     article.dataset.mine = "";
     if (!data.answer.carried_over) delete article.dataset.carried;
+    // A stale answer changed by hand is no longer tied to its evidence (the server says the same on reload).
+    if ("stale" in article.dataset && data.answer.status !== article.dataset.serverStatus) {
+      delete article.dataset.stale;
+      var staleNote = article.querySelector("[data-stale-reason]");
+      if (staleNote) staleNote.hidden = true;
+    }
     var status = article.querySelector("[data-item-status]");
     if (status) status.textContent = data.answer.status_label;
     if (data.history_changed) {

@@ -72,6 +72,11 @@ def test_failing_or_weaker_latest_evidence_makes_the_answer_stale():
     assert gone.reason == "no current evidence from MLflow for this item" and gone.supported == "not_done"
 
 
+def test_what_the_evidence_still_supports_never_exceeds_the_answer():
+    found = assess(basis("manual"), latest(version=13), serving_now=13, windows=WINDOWS, now=NOW)
+    assert found.stale and found.supported == "manual"
+
+
 def test_a_source_without_model_versions_is_judged_on_freshness_and_results_only():
     report = Basis("data-1", "junit", "manual", NOW - timedelta(days=3))
     assert not assess(report, latest(level="manual", version=None), serving_now=None, windows=WINDOWS, now=NOW).stale

@@ -1,4 +1,5 @@
-"""After new evidence (a sync, a registry webhook, a CI report): tell the team when the live score dropped.
+"""The live_score_drop event: after new evidence (a sync, a registry webhook, a CI report), tell the team when
+the live score dropped below the last audited one.
 
 The event's key holds the live final score, so the same drop is announced once however many syncs see it,
 and a further drop is announced again. Nothing here writes answers: a stale answer stays as it was audited.
