@@ -6,9 +6,10 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from audits.models import Project, Role, Team
+from audits.models import EVIDENCE_FRESH_MAX_DAYS, EVIDENCE_FRESH_MIN_DAYS, Project, Role, Team
 from rubric.models import AnswerStatus, Rubric
 
 
@@ -41,13 +42,21 @@ class ProjectForm(forms.ModelForm):
             "owner_contact": _("Who to ask about this system."),
             "audit_cadence_days": _("The project counts as overdue when its last submitted audit is older than this."),
             "badge_public": _("Let anyone with the link see the score badge, without signing in."),
-            "evidence_fresh_days_automated": _(
-                "An automated answer accepted from evidence is stale when its source has not confirmed it for this "
-                "long (1 to 730 days)."
+            "evidence_fresh_days_automated": format_lazy(
+                _(
+                    "An automated answer accepted from evidence is stale when its source has not confirmed it for "
+                    "this long ({min} to {max} days)."
+                ),
+                min=EVIDENCE_FRESH_MIN_DAYS,
+                max=EVIDENCE_FRESH_MAX_DAYS,
             ),
-            "evidence_fresh_days_manual": _(
-                "A manual answer accepted from evidence is stale when its source has not confirmed it for this "
-                "long (1 to 730 days)."
+            "evidence_fresh_days_manual": format_lazy(
+                _(
+                    "A manual answer accepted from evidence is stale when its source has not confirmed it for this "
+                    "long ({min} to {max} days)."
+                ),
+                min=EVIDENCE_FRESH_MIN_DAYS,
+                max=EVIDENCE_FRESH_MAX_DAYS,
             ),
         }
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}

@@ -21,7 +21,7 @@ from audits.models import Audit, Project, Team
 from audits.selectors import audit_status_map
 from evidence.sources import SOURCE_LABELS, EvidenceFinding, project_findings
 from evidence.staleness import Basis, Latest, Staleness, Windows, assess
-from integrations.mlflow.models import AcceptedFinding
+from integrations.mlflow.selectors import latest_acceptances
 from integrations.mlflow.serving import current_aliases, sync_aliases, version_for
 from rubric.models import status_label
 from rubric.scoring import ScoreResult, score_answers
@@ -51,22 +51,15 @@ class Accepted:
 
 def bases(*, audit: Audit, statuses: dict[str, str]) -> dict[str, Accepted]:
     """item code → the acceptance the answer still rests on (its latest, if the status is still its level)."""
-    rows = (
-        AcceptedFinding.objects.filter(answer__audit_id__in=_chain(audit))
-        .order_by("item_code", "-accepted_at", "-pk")
-        .values_list(
-            "item_code", "source", "accepted_status", "observed_at", "model_name", "model_alias", "model_version",
-            "connection_id",
-        )
-    )  # fmt: skip
     found: dict[str, Accepted] = {}
-    seen: set[str] = set()
-    for code, source, level, observed_at, model, alias, version, connection_id in rows:
-        if code in seen:
-            continue
-        seen.add(code)
+    for code, row in latest_acceptances(audit_ids=_chain(audit)).items():
+        level = row["accepted_status"]
         if level and statuses.get(code) == level:
-            found[code] = Accepted(Basis(code, source, level, observed_at, model, alias, version), connection_id)
+            basis = Basis(
+                code, row["source"], level, row["observed_at"], row["model_name"], row["model_alias"],
+                row["model_version"],
+            )  # fmt: skip
+            found[code] = Accepted(basis, row["connection_id"])
     return found
 
 
