@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from audits.models import EVIDENCE_FRESH_MAX_DAYS, EVIDENCE_FRESH_MIN_DAYS, Project, Role, Team
+from audits.models import EVIDENCE_FRESH_MAX_DAYS, EVIDENCE_FRESH_MIN_DAYS, FRESHNESS_FIELDS, Project, Role, Team
 from rubric.models import AnswerStatus, Rubric
 
 
@@ -60,6 +60,22 @@ class ProjectForm(forms.ModelForm):
             ),
         }
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Left out of a post (a form from before these settings, a script), a window keeps its value.
+        for name in FRESHNESS_FIELDS.values():
+            self.fields[name].required = False
+
+    def _window(self, name: str) -> int:
+        value = self.cleaned_data.get(name)
+        return int(value) if value is not None else int(getattr(self.instance, name))
+
+    def clean_evidence_fresh_days_automated(self) -> int:
+        return self._window("evidence_fresh_days_automated")
+
+    def clean_evidence_fresh_days_manual(self) -> int:
+        return self._window("evidence_fresh_days_manual")
 
 
 class ProjectCreateForm(ProjectForm):

@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from decimal import Decimal
+from importlib import import_module
 
 import pytest
+from django.apps import apps
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -231,17 +233,25 @@ def test_the_team_digest_selector_lists_projects_with_stale_answers(audited, reg
     assert score.project == project and [item.code for item in score.stale] == [ITEM]
 
 
-def test_the_project_page_reads_as_many_rows_with_one_stale_answer_as_with_many(
-    audited, registry, scenario, project, manager, editor, viewer, django_assert_max_num_queries
+def test_the_project_page_and_the_questionnaire_read_as_many_rows_with_one_acceptance_as_with_many_stale_answers(
+    audited, registry, scenario, project, manager, editor, django_assert_max_num_queries
 ):
-    """The live score costs the same queries whatever the number of acceptances and stale answers."""
+    """The live score and the stale marks cost the same queries whatever the number of acceptances and stale answers."""
     connection, _audit = audited
     client = Client()
-    client.force_login(viewer)
-    url = reverse("audits:project-detail", args=[project.slug])
-    client.get(url)  # fills the per-process rubric caches
-    with django_assert_max_num_queries(100) as one:
-        client.get(url)
+    client.force_login(editor)
+    page = reverse("audits:project-detail", args=[project.slug])
+
+    def questionnaire_of_a_new_draft() -> str:
+        draft = audit_start(actor=manager, project=project, copy_from_latest=True)
+        return reverse("audits:audit-detail", args=[draft.pk])
+
+    first_draft = questionnaire_of_a_new_draft()
+    client.get(page), client.get(first_draft)  # fill the per-process rubric caches
+    with django_assert_max_num_queries(100) as one_page:
+        client.get(page)
+    with django_assert_max_num_queries(100) as one_questionnaire:
+        client.get(first_draft)
     # The connection also reads the team's experiment (the session's churn history): many items pass.
     services.connection_update(actor=manager, connection=connection, experiments=[scenario.experiment])
     run_sync(manager, connection)
@@ -258,5 +268,33 @@ def test_the_project_page_reads_as_many_rows_with_one_stale_answer_as_with_many(
         registry.set_registered_model_alias(MODEL, "champion", "1")
     project.refresh_from_db()
     assert len(live_score(project).stale) >= 3
-    with django_assert_max_num_queries(len(one.captured_queries)):
-        client.get(url)
+    with django_assert_max_num_queries(len(one_page.captured_queries)):
+        client.get(page)
+    second_draft = questionnaire_of_a_new_draft()
+    with django_assert_max_num_queries(len(one_questionnaire.captured_queries)):
+        response = client.get(second_draft)
+    assert response.content.decode().count("data-stale-reason") >= 3
+
+
+def test_acceptances_made_before_provenance_was_recorded_get_it_from_their_snapshots(audited):
+    backfill = import_module("integrations.mlflow.migrations.0005_accepted_finding_provenance").backfill
+    _connection, audit = audited
+    recorded = AcceptedFinding.objects.get(answer__audit=audit, item_code=ITEM)
+    fields = (
+        "source",
+        "evidence_key",
+        "observed_at",
+        "accepted_status",
+        "connection_id",
+        "model_name",
+        "model_alias",
+        "model_version",
+    )
+    expected = [getattr(recorded, f) for f in fields]
+    AcceptedFinding.objects.filter(pk=recorded.pk).update(
+        source="mlflow", evidence_key="", observed_at=None, accepted_status="", connection=None, model_name="",
+        model_alias="", model_version=None,
+    )  # fmt: skip
+    backfill(apps, None)
+    recorded.refresh_from_db()
+    assert [getattr(recorded, f) for f in fields] == expected
