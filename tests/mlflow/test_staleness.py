@@ -17,6 +17,7 @@ from django.apps import apps
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import expect
 from rest_framework.test import APIClient
 
 from audits.models import Answer, Notification
@@ -26,6 +27,7 @@ from integrations.mlflow import services, webhooks
 from integrations.mlflow.models import AcceptedFinding, SyncRun
 from integrations.mlflow.selectors import latest_findings
 from tests.mlflow.test_webhooks import delivery, post
+from tests.web.test_browser import choose_status, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -298,3 +300,32 @@ def test_acceptances_made_before_provenance_was_recorded_get_it_from_their_snaps
     backfill(apps, None)
     recorded.refresh_from_db()
     assert [getattr(recorded, f) for f in fields] == expected
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_in_chromium_the_stale_filter_shows_only_the_stale_item_and_changing_it_clears_the_mark(
+    page, live_server, audited, registry, project, manager, editor
+):
+    expect.set_options(timeout=10_000)
+    connection, _audit = audited
+    registry.set_registered_model_alias(MODEL, "champion", "2")
+    try:
+        run_sync(manager, connection)
+    finally:
+        registry.set_registered_model_alias(MODEL, "champion", "1")
+    draft = audit_start(actor=manager, project=project, copy_from_latest=True)
+    sign_in(page, live_server, editor.username)
+    page.goto(f"{live_server.url}/projects/{project.slug}/")
+    expect(page.get_by_test_id("live-score")).to_have_text("6")
+    expect(page.locator("[data-stale-item='infra-4']")).to_contain_text("champion is now v2")
+
+    page.goto(f"{live_server.url}/audits/{draft.pk}/")
+    page.click("a[data-filter='stale']")
+    visible = page.locator("article.item:visible")
+    expect(visible).to_have_count(1)
+    expect(visible.first).to_have_attribute("id", f"item-{ITEM}")
+    expect(visible.first.locator("[data-stale-reason]")).to_contain_text("answered for champion v1; champion is now v2")
+    choose_status(page, ITEM, "not_done")
+    expect(page.locator(f"#item-{ITEM} [data-stale-reason]")).to_be_hidden()
+    expect(page.locator("[data-filter-count='stale']")).to_have_text("0")
