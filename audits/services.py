@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.text import slugify
@@ -170,16 +170,24 @@ def _ensure_a_manager_remains(team: Team, *, leaving: Membership | None) -> None
 
 # Parallel creations of one name each pick a free slug, then race to insert it; this many tries each.
 SLUG_ATTEMPTS = 5
-PROJECT_FIELDS = ("name", "description", "owner_contact", "audit_cadence_days", "badge_public")
+PROJECT_FIELDS = (
+    "name", "description", "owner_contact", "audit_cadence_days", "badge_public",
+    "evidence_fresh_days_automated", "evidence_fresh_days_manual",
+)  # fmt: skip
+# Fields whose limits are the model's validators, checked here for callers that skip forms and serializers.
+LIMITED_PROJECT_FIELDS = ("audit_cadence_days", "evidence_fresh_days_automated", "evidence_fresh_days_manual")
 
 
 def _check_cadence(fields: dict[str, Any]) -> None:
-    """The model's rule for audit_cadence_days, for callers that do not go through a form or a serializer."""
-    if "audit_cadence_days" in fields:
-        try:
-            Project._meta.get_field("audit_cadence_days").clean(fields["audit_cadence_days"], None)
-        except ValidationError as error:
-            raise ValidationError({"audit_cadence_days": error.messages}) from None
+    """The model's rules for the limited fields, for callers that do not go through a form or a serializer."""
+    for name in LIMITED_PROJECT_FIELDS:
+        if name in fields:
+            try:
+                field = Project._meta.get_field(name)
+                assert isinstance(field, models.Field)
+                field.clean(fields[name], None)
+            except ValidationError as error:
+                raise ValidationError({name: error.messages}) from None
 
 
 def project_create(*, actor: Any, team: Team, name: str, slug: str | None = None, **fields: Any) -> Project:

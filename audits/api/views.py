@@ -89,7 +89,9 @@ class ApiView(GenericAPIView):
 
 
 def audit_detail_data(audit: Audit) -> dict[str, Any]:
-    answers = audit_answers(audit=audit)
+    from audits.api.staleness import mark_stale  # it builds on this module's base view
+
+    answers = mark_stale(audit, audit_answers(audit=audit))
     return {
         **AuditSummaryOutput(audit).data,
         "answers": AnswerOutput(answers, many=True).data,

@@ -29,6 +29,11 @@ from audits.models.core import (
     Team,
     effective_role,
 )
+from audits.models.freshness import (
+    EVIDENCE_FRESH_MAX_DAYS,
+    EVIDENCE_FRESH_MIN_DAYS,
+    FRESHNESS_FIELDS,
+)
 from audits.models.notifications import (
     CHANNEL_PAUSE_AFTER_FAILURES,
     ChannelKind,
@@ -51,6 +56,9 @@ __all__ = [
     "CAMPAIGN_NAME_MAX_LENGTH",
     "CAMPAIGN_REMINDER_DAYS",
     "CHANNEL_PAUSE_AFTER_FAILURES",
+    "EVIDENCE_FRESH_MAX_DAYS",
+    "EVIDENCE_FRESH_MIN_DAYS",
+    "FRESHNESS_FIELDS",
     "KEY_PREFIX",
     "LAST_USED_RESOLUTION",
     "MAX_NAME_LENGTH",

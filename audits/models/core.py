@@ -4,6 +4,11 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from audits.models.freshness import (
+    EVIDENCE_FRESH_AUTOMATED_DEFAULT,
+    EVIDENCE_FRESH_MANUAL_DEFAULT,
+    freshness_validators,
+)
 from rubric.models import AnswerStatus, Item, Rubric
 
 
@@ -92,6 +97,17 @@ class Project(models.Model):
         help_text="A project is overdue when its last submitted audit is older than this.",
     )
     badge_public = models.BooleanField(default=False, help_text="Serve the score badge without sign-in.")
+    # Freshness windows of answers accepted from evidence (audits.models.freshness, audits.staleness).
+    evidence_fresh_days_automated = models.PositiveIntegerField(
+        default=EVIDENCE_FRESH_AUTOMATED_DEFAULT,
+        validators=freshness_validators(),
+        help_text="An automated answer from evidence is stale when its source has not confirmed it for this long.",
+    )
+    evidence_fresh_days_manual = models.PositiveIntegerField(
+        default=EVIDENCE_FRESH_MANUAL_DEFAULT,
+        validators=freshness_validators(),
+        help_text="A manual answer from evidence is stale when its source has not confirmed it for this long.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # The latest and previous submitted audits with their frozen final scores, kept here by

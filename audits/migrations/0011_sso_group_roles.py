@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audits', '0012_campaigns_tags'),
+        ('audits', '0010_campaigns_tags'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
