@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 from rest_framework.test import APIClient
 
 from audits.models import Answer, Notification
+from audits.notifications.digest import digest_for
 from audits.services import answer_save, audit_start, audit_submit
 from audits.staleness.selectors import live_score, stale_answers, stale_answers_for_team
 from integrations.mlflow import services, webhooks
@@ -233,6 +234,8 @@ def test_the_team_digest_selector_lists_projects_with_stale_answers(audited, reg
         registry.set_registered_model_alias(MODEL, "champion", "1")
     [score] = stale_answers_for_team(team)
     assert score.project == project and [item.code for item in score.stale] == [ITEM]
+    [section] = [s for s in digest_for(team, today=timezone.now().date()) if s.key == "stale"]
+    assert section.lines == [f"{project.name}: live score 6 (audited 6.5); stale: {ITEM}"]
 
 
 def test_the_project_page_and_the_questionnaire_read_as_many_rows_with_one_acceptance_as_with_many_stale_answers(
