@@ -1,14 +1,16 @@
-"""The path to a target score: the fewest answer changes that reach it, exactly.
+"""The path to a target score: the cheapest answer changes that reach it, exactly.
 
 Pure functions over plain data (no ORM), beside `rubric.scoring` and under its rules: an item is worth
 `spec.points[status]`, a section is the sum of its items, the final score is the minimum of the sections.
 Because of that minimum, only sections below the target need work and they need it independently, so the
 plan is the union of one optimal plan per section.
 
-Objective, lexicographic, per section (and therefore overall):
-1. the fewest answers changed (an answer that goes *not done* → *automated* is one change);
-2. the cheapest steps: reaching *manual* from below costs 1, *automated* from *manual* costs 2 (automating a
-   test is more work than doing it by hand once), so *not done* → *automated* costs 3;
+Objective, lexicographic, per section (and therefore overall, since each part is a sum over sections):
+1. the cheapest steps: each rung of the ladder is a step worth the rubric's points; reaching *manual* from
+   below costs 1, *automated* from *manual* costs 2 (automating a test is more work than doing it by hand
+   once), so *not done* → *automated* costs 3 and two items done by hand (cost 2) come before one item
+   automated from nothing;
+2. the fewest answers changed, among equally cheap plans;
 3. the most items with evidence that supports a suggestion (`evidence_items`);
 4. the earliest items in rubric order (so the plan is deterministic).
 
@@ -175,7 +177,8 @@ def _section_plan(
     finished = [(count, best) for (count, gained), best in states.items() if gained == done]
     if not finished:
         return None
-    _count, (_cost, _neg, chosen) = min(finished)
+    # Cheapest first, then fewest changes: each (count, done) state already holds its best plan by cost.
+    _cost, _count, _neg, chosen = min((cost, count, neg, chosen) for count, (cost, neg, chosen) in finished)
     return list(chosen)
 
 
@@ -185,7 +188,7 @@ def next_steps(
     target: Decimal | int | str | BandSpec | None = None,
     evidence_items: frozenset[str] = frozenset(),
 ) -> Plan:
-    """The fewest, cheapest answer changes that bring the final score to `target` (see the module doc).
+    """The cheapest, then fewest, answer changes that bring the final score to `target` (see the module doc).
 
     `target`: a score (reached at or above it), a band or its label (reached above its lower bound), or None
     for the next band. An unknown label raises UnknownBandError; a target no answers can reach gives a plan

@@ -45,14 +45,17 @@ def test_a_project_at_1_5_reaches_2_with_exactly_two_items_made_manual():
     ]
 
 
-def test_a_project_at_1_5_reaches_the_next_band_with_exactly_two_items_automated():
+def test_a_section_at_1_5_reaches_the_next_band_with_two_items_done_by_hand_not_one_automated():
     plan = next_steps(SPEC, two_sections_at_1_5())
     assert plan.band == band("Reasonably tested")
     assert (plan.target, plan.exclusive, plan.reachable) == (D(2), True, True)
-    # Above 2 means 2.5 in both sections: one answer straight to automated in each is the fewest changes.
+    # Above 2 means 2.5 in both sections: two items made manual (cost 2) in each is cheaper than one item
+    # taken straight to automated (cost 3).
     assert [(c.item, c.from_status, c.to_status, c.gain) for c in plan.changes] == [
-        ("model-4", "not_done", "automated", D(1)),
-        ("monitoring-3", "not_done", "automated", D(1)),
+        ("model-4", "not_done", "manual", D("0.5")),
+        ("model-5", "not_done", "manual", D("0.5")),
+        ("monitoring-3", "not_done", "manual", D("0.5")),
+        ("monitoring-4", "not_done", "manual", D("0.5")),
     ]
     assert plan.final_after == D("2.5")
 
@@ -111,11 +114,11 @@ def test_a_target_above_the_maximum_is_unreachable_not_an_error():
     assert (plan.reachable, plan.changes, plan.final_after) == (False, (), D(0))
 
 
-def test_the_top_band_takes_six_items_per_section_the_last_one_only_manual():
-    plan = next_steps(SPEC, {}, "Exceptional")  # above 5: 5.5 is enough, and manual is cheaper
-    assert plan.reachable and plan.final_after == D("5.5")
-    assert len(plan.changes) == 24
-    assert [c.to_status for c in plan.changes[:6]] == ["automated"] * 5 + ["manual"]
+def test_the_top_band_from_nothing_automates_four_items_per_section_and_does_three_by_hand():
+    plan = next_steps(SPEC, {}, "Exceptional")  # above 5: 5.5 is enough; 4 automated + 3 manual costs 15
+    assert plan.reachable and plan.final_after == D("5.5")  # (5 automated + 1 manual would cost 16)
+    assert len(plan.changes) == 28
+    assert sorted(c.to_status for c in plan.changes[:7]) == ["automated"] * 4 + ["manual"] * 3
 
 
 def test_a_target_already_met_needs_no_changes():
@@ -206,14 +209,14 @@ def brute_force(spec, answers, evidence, met):
         if not met(score_answers(spec, after).final):
             continue
         cost = sum(step_cost(answers.get(codes[i]) or "not_done", s) for i, s in changed)
-        key = (len(changed), cost, -sum(1 for i, _s in changed if codes[i] in evidence), tuple(changed))
+        key = (cost, len(changed), -sum(1 for i, _s in changed if codes[i] in evidence), tuple(changed))
         best = key if best is None or key < best else best
     return best
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)
 @given(rubrics_and_audits())
-def test_the_plan_is_the_fewest_then_cheapest_changes_that_reach_the_target(case):
+def test_the_plan_is_the_cheapest_then_fewest_changes_that_reach_the_target(case):
     spec, answers, evidence, target = case
     plan = next_steps(spec, answers, target, evidence)
     current = score_answers(spec, answers).final
@@ -231,7 +234,7 @@ def test_the_plan_is_the_fewest_then_cheapest_changes_that_reach_the_target(case
         return
     codes = [code for section in spec.sections for code in section.item_codes]
     chosen = tuple((codes.index(c.item), c.to_status) for c in plan.changes)
-    count, cost, neg_evidence, picks = best
+    cost, count, neg_evidence, picks = best
     assert (len(plan.changes), plan.cost) == (count, cost)
     assert -sum(1 for c in plan.changes if c.item in evidence) == neg_evidence
     assert chosen == picks

@@ -50,12 +50,12 @@ class AuditNextStepsView(ApiView):
 
     @extend_schema(
         operation_id="audits_next_steps",
-        summary="The fewest answer changes that reach a target band or score",
+        summary="The cheapest answer changes that reach a target band or score",
         description=(
-            "Only the sections below the target need work (the final score is the lowest section). Fewest "
-            "changes first, then the cheapest (not done → manual before manual → automated), then items an "
-            "evidence source supports. A band is reached above its lower bound, a score at it. A target no "
-            'answers can reach gives `"reachable": false` and no changes.'
+            "Only the sections below the target need work (the final score is the lowest section). The "
+            "cheapest changes first (not done → manual costs 1, manual → automated 2), then the fewest, then "
+            "items an evidence source supports. A band is reached above its lower bound, a score at it. A "
+            'target no answers can reach gives `"reachable": false` and no changes.'
         ),
         parameters=[OpenApiParameter("target", str, description="Band label or score; default the next band.")],
         examples=[docs.response(NEXT_STEPS_EXAMPLE)],

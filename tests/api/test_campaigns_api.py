@@ -75,8 +75,9 @@ def test_progress_lists_each_project_with_final_met_and_next_steps(client_as, ma
     assert progress == {
         "projects": [
             {"project": "search-ranking", "final": 2.5, "met": True, "next_steps_count": 0},
-            # From nothing to 2 in each of four sections: two automated items per section.
-            {"project": "unaudited", "final": None, "met": False, "next_steps_count": 8},
+            # From nothing to 2 in each of four sections: four items made manual per section (cost 4), cheaper
+            # than two automated (cost 6).
+            {"project": "unaudited", "final": None, "met": False, "next_steps_count": 16},
         ],
         "total": 2,
         "met": 1,

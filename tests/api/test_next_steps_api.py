@@ -64,9 +64,13 @@ def test_the_default_target_is_the_next_band_reached_above_its_lower_bound(clien
         True,
         "2.5",
     )
+    # Above 2 means 2.5 in model and in monitoring: two items made manual in each (cost 2 per section) is
+    # cheaper than one item taken straight to automated (cost 3).
     assert [(c["item"], c["from"], c["to"], c["gain"]) for c in body["changes"]] == [
-        ("model-4", "not_done", "automated", "1"),
-        ("monitoring-4", "not_done", "automated", "1"),
+        ("model-4", "not_done", "manual", "0.5"),
+        ("model-5", "not_done", "manual", "0.5"),
+        ("monitoring-4", "not_done", "manual", "0.5"),
+        ("monitoring-5", "not_done", "manual", "0.5"),
     ]
     by_label = client_as("viewer").get(url(audit_at_1_5), {"target": "reasonably tested"}).json()
     assert by_label == body
@@ -110,7 +114,13 @@ def test_next_steps_are_read_by_whoever_may_read_the_audit(client_as, audit_at_1
 def test_a_submitted_audit_has_next_steps_too(client_as, audit_at_1_5, manager):
     audit_submit(actor=manager, audit=audit_at_1_5)
     body = client_as("viewer").get(url(audit_at_1_5)).json()
-    assert body["reachable"] and len(body["changes"]) == 2
+    assert body["reachable"] and body["final_after"] == "2.5"
+    assert [(c["item"], c["to"]) for c in body["changes"]] == [
+        ("model-4", "manual"),
+        ("model-5", "manual"),
+        ("monitoring-4", "manual"),
+        ("monitoring-5", "manual"),
+    ]
 
 
 def test_next_steps_read_a_fixed_number_of_queries_whatever_the_owners(
@@ -120,11 +130,24 @@ def test_next_steps_read_a_fixed_number_of_queries_whatever_the_owners(
     client.get(url(audit_at_1_5))  # the per-process rubric caches
     with django_assert_max_num_queries(6) as few:
         client.get(url(audit_at_1_5))
-    for item in ("model-4", "model-5", "monitoring-4", "monitoring-5", "data-1"):
-        item_assign(actor=manager, audit=audit_at_1_5, item_code=item, assignee=editor)
+    # Every item of the plan (model-4, model-5, monitoring-4, monitoring-5) gets an owner, two different
+    # people, and one item outside the plan too: the owners are read in the same queries as none.
+    for item, assignee in (
+        ("model-4", editor),
+        ("model-5", manager),
+        ("monitoring-4", editor),
+        ("monitoring-5", manager),
+        ("data-1", editor),
+    ):
+        item_assign(actor=manager, audit=audit_at_1_5, item_code=item, assignee=assignee)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(url(audit_at_1_5))
-    assert [c["owner"] for c in response.json()["changes"]] == ["eddie", "eddie"]
+    assert [(c["item"], c["owner"]) for c in response.json()["changes"]] == [
+        ("model-4", "eddie"),
+        ("model-5", "mara"),
+        ("monitoring-4", "eddie"),
+        ("monitoring-5", "mara"),
+    ]
 
 
 def test_items_with_evidence_that_supports_a_higher_answer_are_known_to_the_plan(

@@ -19,7 +19,7 @@ from tests.dashboards.conftest import days_ago
 pytestmark = pytest.mark.django_db
 
 
-def test_a_project_at_one_and_a_half_needs_one_item_per_section_to_reach_reasonably_tested(
+def test_a_project_at_one_and_a_half_needs_two_items_per_section_made_manual_to_reach_reasonably_tested(
     manager, project, bidder, codes, two_team_campaign
 ):
     submit_audit(project=project, actor=manager, statuses=statuses_for_final(codes, "1.5"), when=days_ago(40))
@@ -28,9 +28,12 @@ def test_a_project_at_one_and_a_half_needs_one_item_per_section_to_reach_reasona
 
     rows = {row.slug: row for row in progress.projects}
     assert rows["search-ranking"].final == 1.5 and rows["search-ranking"].status == NOT_YET
-    # Fewest changes first: one item per section from not done to automated (+1 each) reaches 2.5.
-    assert rows["search-ranking"].next_steps_count == 4
-    assert {change.to_status for change in rows["search-ranking"].plan.changes} == {"automated"}
+    # Cheapest first: in each section (one automated item, one manual, five not done) two more items made
+    # manual (+0.5 each, cost 2) reach 2.5, cheaper than one item automated from nothing (cost 3).
+    assert rows["search-ranking"].next_steps_count == 8
+    assert [(c.item, c.from_status, c.to_status) for c in rows["search-ranking"].plan.changes] == [
+        (code, "not_done", "manual") for section in range(4) for code in codes[section * 7 + 2 : section * 7 + 4]
+    ]
     assert rows["bidder"].final is None and rows["bidder"].status == NOT_YET
     assert (progress.total, progress.met, progress.days_left) == (2, 0, 30)
 

@@ -28,10 +28,12 @@ def test_the_panel_follows_each_save_and_my_items_filter_without_a_reload(
     sign_in(page, live_server, editor.username)
     page.goto(f"{live_server.url}/audits/{audit.pk}/")
     summary = page.locator("[data-next-steps-summary]")
-    expect(summary).to_have_text("1 more item in Monitoring tests for ML reaches Reasonably tested")
-    expect(page.locator("[data-next-steps] a")).to_have_text(["monitoring-4"])
+    # Above 2 needs 2.5: two more items made manual (cost 2) rather than one automated (cost 3).
+    expect(summary).to_have_text("2 more items in Monitoring tests for ML reach Reasonably tested")
+    expect(page.locator("[data-next-steps] a")).to_have_text(["monitoring-4", "monitoring-5"])
 
     choose_status(page, "monitoring-4", "manual")  # monitoring 2: still First steps, one more item
+    expect(summary).to_have_text("1 more item in Monitoring tests for ML reaches Reasonably tested")
     expect(page.locator("[data-next-steps] a")).to_have_text(["monitoring-5"])
     choose_status(page, "monitoring-5", "automated")  # monitoring 3: Reasonably tested; next, above 3
     expect(summary).to_have_text("1 more item in Monitoring tests for ML reaches Strongly tested")

@@ -14,7 +14,8 @@ from audits.models import Audit, ItemAssignment, Membership, Role
 from audits.services import answers_bulk_upsert, audit_submit
 from tests.conftest import make_user
 
-# Every section at 7 but monitoring at 1.5 (three manual answers): the next band needs one more item there.
+# Every section at 7 but monitoring at 1.5 (three manual answers): the next band, above 2, needs 2.5 there,
+# and the cheapest way is two more items done by hand (cost 2), not one item automated from nothing (cost 3).
 MONITORING_AT_1_5 = {
     **{f"{section}-{n}": "automated" for section in ("data", "model", "infra") for n in range(1, 8)},
     **{f"monitoring-{n}": "manual" for n in range(1, 4)},
@@ -37,8 +38,11 @@ def panel(html: str) -> str:
 
 def test_the_panel_names_the_items_that_reach_the_next_band(at_1_5, viewer, signed_in):
     html = signed_in(viewer).get(f"/audits/{at_1_5.pk}/").content.decode()
-    assert panel(html).startswith("1 more item in Monitoring tests for ML reaches Reasonably tested")
-    assert '<a href="#item-monitoring-4">monitoring-4</a> → Automated' in html
+    assert panel(html) == (
+        "2 more items in Monitoring tests for ML reach Reasonably tested monitoring-4 → Manual monitoring-5 → Manual"
+    )
+    assert '<a href="#item-monitoring-4">monitoring-4</a> → Manual' in html
+    assert '<a href="#item-monitoring-5">monitoring-5</a> → Manual' in html
 
 
 def test_the_panel_counts_the_items_of_each_section_when_several_hold_the_score_down(draft, manager, viewer, signed_in):
@@ -57,14 +61,15 @@ def test_a_save_returns_the_panel_again_with_the_new_plan(at_1_5, editor, signed
         f"/audits/{at_1_5.pk}/answers/monitoring-4/", json.dumps({"status": "manual"}), content_type="application/json"
     )
     fragment = response.json()["score"]["next_steps"]
-    assert panel(fragment).startswith("1 more item in Monitoring tests for ML reaches Reasonably tested")
-    assert "monitoring-5" in fragment and "monitoring-4</a>" not in fragment  # monitoring 2: one more, manual
+    # Monitoring at 2: one more item made manual reaches 2.5.
+    assert panel(fragment) == "1 more item in Monitoring tests for ML reaches Reasonably tested monitoring-5 → Manual"
     response = signed_in(editor).post(
         f"/audits/{at_1_5.pk}/answers/monitoring-5/", json.dumps({"status": "manual"}), content_type="application/json"
     )
-    # Monitoring at 2.5 is Reasonably tested: the next band, above 3, takes one item straight to automated.
-    assert panel(response.json()["score"]["next_steps"]).startswith(
-        "1 more item in Monitoring tests for ML reaches Strongly tested"
+    # Monitoring at 2.5 is Reasonably tested: the next band, above 3, needs 3.5. Two more items made manual
+    # (cost 2) are cheaper than one taken straight to automated (cost 3) or two manual ones automated (cost 4).
+    assert panel(response.json()["score"]["next_steps"]) == (
+        "2 more items in Monitoring tests for ML reach Strongly tested monitoring-6 → Manual monitoring-7 → Manual"
     )
 
 
@@ -155,25 +160,37 @@ def test_the_result_page_lists_the_next_steps_with_owners(at_1_5, editor, manage
     section = html[html.index('data-testid="next-steps"') :]
     section = section[: section.index("</section>")]
     text = " ".join(re.sub(r"<[^>]+>", " ", section).split())
-    assert "1 change reaches Reasonably tested (final score 2.5)" in text
-    assert re.findall(r'data-next-step="([\w-]+)"', section) == ["monitoring-4"]
-    assert "Not done Automated +1 eddie" in text
+    assert "2 changes reach Reasonably tested (final score 2.5)" in text
+    assert re.findall(r'data-next-step="([\w-]+)"', section) == ["monitoring-4", "monitoring-5"]
+    assert "monitoring-4 Models are not too stale Monitoring tests for ML Not done Manual +0.5 eddie" in text
+    assert "monitoring-5 Models are numerically stable Monitoring tests for ML Not done Manual +0.5 —" in text
 
 
 def test_the_markdown_export_has_the_next_steps_with_owners(at_1_5, editor, manager, viewer, signed_in):
     item_assign(actor=manager, audit=at_1_5, item_code="monitoring-4", assignee=editor)
     text = signed_in(viewer).get(f"/api/v1/audits/{at_1_5.pk}/export/", {"format": "md"}).content.decode()
-    assert "## Next steps\n\n1 change reaches *Reasonably tested* (final score 2.5):" in text
-    assert "| `monitoring-4` Models are not too stale | Not done | Automated | +1 | eddie |" in text
+    assert "## Next steps\n\n2 changes reach *Reasonably tested* (final score 2.5):" in text
+    assert "| `monitoring-4` Models are not too stale | Not done | Manual | +0.5 | eddie |" in text
+    assert "| `monitoring-5` Models are numerically stable | Not done | Manual | +0.5 | — |" in text
     exported = signed_in(viewer).get(f"/api/v1/audits/{at_1_5.pk}/export/").json()["next_steps"]
-    assert exported["changes"][0] == {
-        "item": "monitoring-4",
-        "section": "monitoring",
-        "from": "not_done",
-        "to": "automated",
-        "gain": "1",
-        "owner": "eddie",
-    }
+    assert exported["changes"] == [
+        {
+            "item": "monitoring-4",
+            "section": "monitoring",
+            "from": "not_done",
+            "to": "manual",
+            "gain": "0.5",
+            "owner": "eddie",
+        },
+        {
+            "item": "monitoring-5",
+            "section": "monitoring",
+            "from": "not_done",
+            "to": "manual",
+            "gain": "0.5",
+            "owner": None,
+        },
+    ]
 
 
 def test_the_questionnaire_reads_the_same_rows_whatever_the_owners(draft, editor, manager, signed_in):
