@@ -52,6 +52,7 @@ def rubric_spec(rubric: Rubric) -> RubricSpec:
             BandSpec(lower=band.lower, upper=band.upper, label=band.label, meaning=band.meaning)
             for band in full.bands.all()
         ),
+        exemption_points=None if full.exemption_points is None else Decimal(full.exemption_points),
     )
     with _spec_cache_lock:
         _spec_cache[key] = spec
@@ -119,3 +120,18 @@ def rubrics_with_bands() -> QuerySet[Rubric]:
     return Rubric.objects.prefetch_related(Prefetch("bands", queryset=ScoreBand.objects.order_by("order"))).order_by(
         "slug", "-loaded_at", "-pk"
     )
+
+
+_not_applicable_cache: dict[tuple[int, str], frozenset[str]] = {}
+
+
+def items_allowing_not_applicable(rubric: Rubric) -> frozenset[str]:
+    """Codes of the rubric's items that may be answered not applicable, cached per process like item_ids."""
+    key = (rubric.pk, rubric.content_hash)
+    cached = _not_applicable_cache.get(key)
+    if cached is None:
+        codes = Item.objects.filter(rubric_id=rubric.pk, allows_not_applicable=True).values_list("code", flat=True)
+        cached = frozenset(codes)
+        with _spec_cache_lock:
+            _not_applicable_cache[key] = cached
+    return cached

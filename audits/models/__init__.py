@@ -17,11 +17,14 @@ from audits.models.core import (
     Role,
     Team,
 )
+from audits.models.exemptions import EXEMPTION_STATE_LABELS, EXPIRED, Decision, ExemptionState
 from audits.models.tokens import KEY_PREFIX, LAST_USED_RESOLUTION, MAX_NAME_LENGTH, PREFIX_LENGTH, ApiToken
 
 __all__ = [
     "AUDIT_CADENCE_MAX_DAYS",
     "AUDIT_CADENCE_MIN_DAYS",
+    "EXEMPTION_STATE_LABELS",
+    "EXPIRED",
     "KEY_PREFIX",
     "LAST_USED_RESOLUTION",
     "MAX_NAME_LENGTH",
@@ -32,6 +35,8 @@ __all__ = [
     "ApiToken",
     "Audit",
     "AuditStatus",
+    "Decision",
+    "ExemptionState",
     "Membership",
     "Project",
     "Role",
