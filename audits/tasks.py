@@ -23,3 +23,8 @@ def send_password_reset_mail(*, email: str, domain: str, use_https: bool) -> Non
     form = PasswordResetForm({"email": email})
     if form.is_valid():
         form.save(domain_override=domain, use_https=use_https)
+
+
+# The notifications package's tasks, registered with the worker through this module (Celery's autodiscovery
+# looks for <app>.tasks only).
+from audits.notifications import tasks as notification_tasks  # noqa: E402, F401

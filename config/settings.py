@@ -287,6 +287,18 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Notifications (audits/notifications; README "Notifications"). Links in mails and webhooks start with
+# MLAUDIT_BASE_URL (tasks have no request to take the site's address from).
+MLAUDIT_BASE_URL = env.str("MLAUDIT_BASE_URL", default="http://localhost:8000")
+MLAUDIT_NOTIFY_WEBHOOK_TIMEOUT = env.float("MLAUDIT_NOTIFY_WEBHOOK_TIMEOUT", default=10.0)
+MLAUDIT_NOTIFY_MAX_RETRIES = env.int("MLAUDIT_NOTIFY_MAX_RETRIES", default=5)
+MLAUDIT_NOTIFY_RETRY_BASE = env.float("MLAUDIT_NOTIFY_RETRY_BASE", default=30.0)
+MLAUDIT_NOTIFY_RETRY_MAX = env.float("MLAUDIT_NOTIFY_RETRY_MAX", default=600.0)
+CELERY_BEAT_SCHEDULE |= {
+    # Deliveries whose task the broker refused or lost are sent again; the ledger keeps them from sending twice.
+    "notifications-resend-pending": {"task": "notifications.resend_pending", "schedule": 600.0},
+}
+
 # REST API (audits/api; README "REST API") --------------------------------------
 # Scripts authenticate with `Authorization: Token <key>`, the browser with its session. Request rates are
 # counted per token (or signed-in user) and per anonymous client address, in Django's cache.

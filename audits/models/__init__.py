@@ -18,11 +18,23 @@ from audits.models.core import (
     Team,
 )
 from audits.models.exemptions import EXEMPTION_STATE_LABELS, EXPIRED, Decision, ExemptionState
+from audits.models.notifications import (
+    CHANNEL_PAUSE_AFTER_FAILURES,
+    ChannelKind,
+    Delivery,
+    DeliveryState,
+    Notification,
+    NotificationChannel,
+    NotificationEvent,
+    NotificationPreference,
+    WebhookPayload,
+)
 from audits.models.tokens import KEY_PREFIX, LAST_USED_RESOLUTION, MAX_NAME_LENGTH, PREFIX_LENGTH, ApiToken
 
 __all__ = [
     "AUDIT_CADENCE_MAX_DAYS",
     "AUDIT_CADENCE_MIN_DAYS",
+    "CHANNEL_PAUSE_AFTER_FAILURES",
     "EXEMPTION_STATE_LABELS",
     "EXPIRED",
     "KEY_PREFIX",
@@ -35,10 +47,18 @@ __all__ = [
     "ApiToken",
     "Audit",
     "AuditStatus",
+    "ChannelKind",
     "Decision",
+    "Delivery",
+    "DeliveryState",
     "ExemptionState",
     "Membership",
+    "Notification",
+    "NotificationChannel",
+    "NotificationEvent",
+    "NotificationPreference",
     "Project",
     "Role",
     "Team",
+    "WebhookPayload",
 ]
