@@ -5,7 +5,7 @@ from audits.views.accounts import PasswordResetView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/v1/", include("integrations.mlflow.api_urls")),
+    path("api/v1/", include("integrations.mlflow.api.urls")),
     path("api/v1/", include("integrations.reports.api_urls")),
     path("api/v1/", include("evidence.api_urls")),
     path("api/v1/", include("audits.api.urls")),

@@ -11,14 +11,15 @@ from audits.api import schema as docs
 from audits.api.views import ApiView
 from audits.models import Project
 from audits.selectors import project_for_user
-from evidence.sources import SOURCES, project_findings
+from evidence.levels import AUTOMATED, MANUAL
+from evidence.sources import SOURCES, FindingResult, project_findings
 
 
 class EvidenceFindingOutput(serializers.Serializer):
     item = serializers.CharField()
     source = serializers.ChoiceField(choices=SOURCES)  # type: ignore[assignment]
-    result = serializers.ChoiceField(choices=["pass", "fail", "unknown"])
-    suggested_status = serializers.ChoiceField(choices=["automated", "manual"], allow_null=True)
+    result = serializers.ChoiceField(choices=FindingResult.values)
+    suggested_status = serializers.ChoiceField(choices=[AUTOMATED, MANUAL], allow_null=True)
     reason = serializers.CharField()
     links = serializers.ListField(child=serializers.CharField())
     observed_at = serializers.DateTimeField()

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
 # Each source's name in API payloads and as people read it (product names: not translated).
 SOURCE_LABELS = {
     "mlflow": "MLflow",
@@ -23,11 +26,19 @@ SOURCE_LABELS = {
 SOURCES = tuple(SOURCE_LABELS)
 
 
+class FindingResult(models.TextChoices):
+    """What a source's check said about an item, the same words for every source."""
+
+    PASS = "pass", _("Pass")
+    FAIL = "fail", _("Fail")
+    UNKNOWN = "unknown", _("Unknown")
+
+
 @dataclass(frozen=True)
 class EvidenceFinding:
     item: str
     source: str  # one of SOURCES
-    result: str  # "pass", "fail" or "unknown"
+    result: str  # a FindingResult value
     suggested_status: str  # "manual", "automated" or "" (nothing to suggest)
     reason: str
     observed_at: datetime

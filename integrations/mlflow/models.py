@@ -10,6 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from audits.models import Answer, Project
+from evidence.sources import FindingResult
 
 WEBHOOK_TOKEN_BYTES = 24  # 32 URL-safe characters: the webhook URL cannot be guessed from the connection id
 
@@ -175,12 +176,6 @@ class SyncedModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model_name} v{self.version}"
-
-
-class FindingResult(models.TextChoices):
-    PASS = "pass", _("Pass")
-    FAIL = "fail", _("Fail")
-    UNKNOWN = "unknown", _("Unknown")
 
 
 class Finding(models.Model):

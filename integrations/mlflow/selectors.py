@@ -8,7 +8,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from audits.formatting import plain
 from audits.models import Audit, Project, Role
 from audits.selectors import audit_status_map, has_role, visible_projects
 from evidence.sources import EvidenceFinding, snapshot_key
@@ -129,39 +128,6 @@ def can_accept(*, user: Any, audit: Audit) -> bool:
     return not audit.is_submitted and has_role(user=user, team=audit.project.team, at_least=Role.EDITOR)
 
 
-def sync_state_json(sync: SyncRun) -> dict[str, Any]:
-    return {
-        "id": sync.pk,
-        "connection": sync.connection_id,
-        "state": sync.state,
-        "trigger": sync.trigger,
-        "requested_by": sync.requested_by.get_username() if sync.requested_by else None,
-        "queued_at": sync.queued_at.isoformat() if sync.queued_at else None,
-        "started_at": sync.started_at.isoformat() if sync.started_at else None,
-        "finished_at": sync.finished_at.isoformat() if sync.finished_at else None,
-        "duration_seconds": sync.duration_seconds,
-        "attempts": sync.attempts,
-        "runs_read": sync.runs_read,
-        "versions_read": sync.versions_read,
-        "findings": sync.findings_written,
-        "error_kind": sync.error_kind or None,
-        "error": sync.error or None,
-    }
-
-
-def finding_json(finding: Finding) -> dict[str, Any]:
-    return {
-        "item": finding.item_code,
-        "result": finding.result,
-        "reason": finding.localized_reason,
-        "links": list(finding.links),
-        "suggested_status": finding.suggested_status or None,
-        "synced_at": finding.synced_at.isoformat(),
-        "connection": finding.connection_id,
-        "facts": finding.facts,
-    }
-
-
 # What accepting a finding would change -------------------------------------------------------------------
 
 
@@ -246,27 +212,3 @@ def accept_preview(
         accepted=acceptances.get(finding.item_code),
         finding_key=finding.key if isinstance(finding, EvidenceFinding) else ("mlflow", finding.sync_id),
     )
-
-
-def accept_preview_json(preview: AcceptPreview) -> dict[str, Any]:
-    accepted = preview.accepted
-    return {
-        "item": preview.item_code,
-        "from": preview.current,
-        "to": preview.suggested,
-        "changes_status": preview.changes_status,
-        "lowers": preview.lowers,
-        "section": {
-            "key": preview.section_key,
-            "from": plain(preview.section_before),
-            "to": plain(preview.section_after),
-        },
-        "final": {"from": plain(preview.final_before), "to": plain(preview.final_after)},
-        "accepted": None
-        if accepted is None
-        else {
-            "by": accepted.accepted_by.get_username() if accepted.accepted_by else None,
-            "at": accepted.accepted_at.isoformat(),
-            "this_finding": preview.accepted_this,
-        },
-    }

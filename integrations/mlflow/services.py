@@ -19,7 +19,7 @@ from audits.models import Audit, Project, Role
 from audits.selectors import has_role
 from audits.services import answer_save
 from audits.validators import contains_nul, nul_message
-from evidence.sources import SOURCE_LABELS, SOURCES, EvidenceFinding, find
+from evidence.sources import SOURCE_LABELS, SOURCES, EvidenceFinding, FindingResult, find
 from integrations.mlflow import jobs
 from integrations.mlflow.client import MlflowError, check_url
 from integrations.mlflow.crypto import SecretUnreadable, encrypt_secret
@@ -32,7 +32,6 @@ from integrations.mlflow.models import (
     AcceptedFinding,
     AuthType,
     Finding,
-    FindingResult,
     MlflowConnection,
     Schedule,
     SyncRun,

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 
+from evidence.sources import FindingResult
 from integrations.mlflow.alias_events import Polled, alias_changes, merge
 from integrations.mlflow.client import (
     ARTIFACT_READ_LIMIT,
@@ -30,7 +31,6 @@ from integrations.mlflow.client import (
 from integrations.mlflow.facts import PARENT_TAG, AliasSighting, DatasetFact, RunFact, Snapshot, VersionFact
 from integrations.mlflow.models import (
     Finding,
-    FindingResult,
     MlflowConnection,
     SyncedModelVersion,
     SyncedRun,

@@ -17,8 +17,9 @@ from audits.models import Project
 from audits.selectors import audit_for_user, project_for_user
 from audits.services import AnswerConflict, AuditLocked
 from integrations.mlflow import selectors, services, webhooks
+from integrations.mlflow.api.serializers import SyncOutput
 from integrations.mlflow.forms import ConnectionForm
-from integrations.mlflow.models import MlflowConnection
+from integrations.mlflow.models import ACTIVE_SYNC_STATES, MlflowConnection
 from integrations.mlflow.rules import RULES
 
 
@@ -143,7 +144,7 @@ def sync_history(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "project": project,
         "syncs": syncs,
-        "active": any(s.state in ("queued", "running") for s in syncs),
+        "active": any(s.state in ACTIVE_SYNC_STATES for s in syncs),
         "can_manage": selectors.can_manage(user=request.user, project=project),
         "project_url": _project_url(project),
     }
@@ -157,8 +158,8 @@ def sync_history_json(request: HttpRequest, slug: str) -> JsonResponse:
     syncs = selectors.syncs_for_project(project=project, limit=50)
     return JsonResponse(
         {
-            "active": any(s.state in ("queued", "running") for s in syncs),
-            "syncs": [selectors.sync_state_json(s) for s in syncs],
+            "active": any(s.state in ACTIVE_SYNC_STATES for s in syncs),
+            "syncs": SyncOutput(syncs, many=True).data,
         }
     )
 

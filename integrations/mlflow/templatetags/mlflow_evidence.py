@@ -15,7 +15,7 @@ from django import template
 from audits.models import Audit, Project
 from audits.selectors import audit_status_map
 from integrations.mlflow import selectors
-from integrations.mlflow.models import Finding
+from integrations.mlflow.models import ACTIVE_SYNC_STATES, Finding
 
 register = template.Library()
 
@@ -37,7 +37,7 @@ def mlflow_panel(context: template.Context, project: Project) -> dict[str, Any]:
     return {
         "connections": list(selectors.connections_for_project(project=project)),
         "syncs": syncs,
-        "active": any(s.state in ("queued", "running") for s in syncs),
+        "active": any(s.state in ACTIVE_SYNC_STATES for s in syncs),
         "can_manage": selectors.can_manage(user=user, project=project),
     }
 

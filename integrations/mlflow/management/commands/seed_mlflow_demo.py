@@ -19,8 +19,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from audits.models import Project
+from evidence.sources import FindingResult
 from integrations.mlflow import demo
-from integrations.mlflow.models import Finding, FindingResult
+from integrations.mlflow.models import Finding
 from integrations.mlflow.server_process import wait_for_health
 
 PREFIX = "MLflow demo:"

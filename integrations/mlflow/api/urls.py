@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from integrations.mlflow import api
+from integrations.mlflow.api import views as api
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path(
