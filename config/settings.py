@@ -8,6 +8,7 @@ Celery tasks executed in-process, DEBUG on.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config.logging import logging_config
@@ -297,6 +298,15 @@ MLAUDIT_NOTIFY_RETRY_MAX = env.float("MLAUDIT_NOTIFY_RETRY_MAX", default=600.0)
 CELERY_BEAT_SCHEDULE |= {
     # Deliveries whose task the broker refused or lost are sent again; the ledger keeps them from sending twice.
     "notifications-resend-pending": {"task": "notifications.resend_pending", "schedule": 600.0},
+}
+
+# Exemptions (audits/exemptions; README "Not applicable and exemptions"): once a day, teams are told of the
+# exemptions that expire in 14 days and today, at this hour (the server's TIME_ZONE).
+CELERY_BEAT_SCHEDULE |= {
+    "exemptions-notify-expiring": {
+        "task": "exemptions.notify_expiring",
+        "schedule": crontab(hour=env.int("MLAUDIT_EXEMPTION_NOTIFY_HOUR", default=7), minute=0),
+    },
 }
 
 # REST API (audits/api; README "REST API") --------------------------------------

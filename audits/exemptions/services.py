@@ -11,7 +11,12 @@ from django.utils.translation import gettext as _
 
 from audits.exemptions.rules import exemption_state
 from audits.models import Answer, AnswerChange, Audit, AuditStatus, Membership, Role
-from audits.models.exemptions import MAX_DECISION_COMMENT_LENGTH, Decision, ExemptionState
+from audits.models.exemptions import (
+    EXEMPTION_STATE_LABELS,
+    MAX_DECISION_COMMENT_LENGTH,
+    Decision,
+    ExemptionState,
+)
 from audits.selectors import has_audit_role
 from audits.validators import reject_nul
 from rubric.models import AnswerStatus
@@ -42,24 +47,22 @@ def exemption_decide(*, actor: Any, audit: Audit, item_code: str, decision: str,
     comment = (comment or "").strip()
     reject_nul(comment, "comment")
     if len(comment) > MAX_DECISION_COMMENT_LENGTH:
-        raise ValidationError(
-            {"comment": [_("At most %(n)s characters.") % {"n": MAX_DECISION_COMMENT_LENGTH}]}
-        )
+        raise ValidationError({"comment": [_("At most %(n)s characters.") % {"n": MAX_DECISION_COMMENT_LENGTH}]})
     with transaction.atomic():
         locked = Audit.objects.select_for_update().filter(pk=audit.pk).order_by().first()
         if locked is None or locked.status != AuditStatus.DRAFT:
             raise ExemptionConflict(_("This audit is submitted; its exemptions can no longer be decided."))
         answer = (
-            Answer.objects.select_for_update(of=("self",))
-            .filter(audit=audit, item__code=item_code)
-            .order_by()
-            .first()
+            Answer.objects.select_for_update(of=("self",)).filter(audit=audit, item__code=item_code).order_by().first()
         )
         if answer is None or answer.status != AnswerStatus.NOT_APPLICABLE:
             raise ValidationError({"item": [_("This item has no exemption request.")]})
         state = exemption_state(answer.status, answer.exemption_state, answer.expires_on, timezone.localdate())
         if state != ExemptionState.PENDING:
-            raise ExemptionConflict(_("This exemption is not waiting for a decision (it is %(state)s).") % {"state": state})
+            label = EXEMPTION_STATE_LABELS.get(state, state)
+            raise ExemptionConflict(
+                _("This exemption is not waiting for a decision (its state: %(state)s).") % {"state": label}
+            )
         if answer.exemption_requested_by_id == actor.pk and not _sole_manager(audit, actor):
             raise PermissionDenied(
                 _("Another manager of the team must decide your own request; only a team's only manager may.")

@@ -14,7 +14,7 @@ def strict_equals_final(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audits', '0007_answer_status_labels'),
+        ('audits', '0010_notifications'),  # H3's notifications, merged into this branch
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
