@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from audits.exemptions.rules import audit_score_day, counted_statuses, exemption_state
 from audits.formatting import plain
 from audits.models import Audit
 from audits.selectors import audit_answers, audit_score
@@ -41,7 +42,9 @@ CSV_COLUMNS = [
 
 def audit_export_data(*, audit: Audit) -> dict[str, Any]:
     answers = {answer.item.code: answer for answer in audit_answers(audit=audit)}
-    result = audit_score(audit=audit, status_map={code: answer.status for code, answer in answers.items()})
+    day = audit_score_day(audit)
+    counted = counted_statuses(answers.values(), day)
+    result = audit_score(audit=audit, status_map=counted)
     rubric = rubric_with_structure(audit.rubric_id)
     items = list(rubric.items.all())
     sections = []
@@ -54,7 +57,11 @@ def audit_export_data(*, audit: Audit) -> dict[str, Any]:
                     "code": item.code,
                     "title": item.localized("title"),
                     "status": answer.status if answer else None,
-                    "points": rubric.points_for(answer.status) if answer else Decimal(0),
+                    "exemption_state": exemption_state(answer.status, answer.exemption_state, answer.expires_on, day)
+                    if answer
+                    else "",
+                    "expires_on": answer.expires_on if answer else None,
+                    "points": rubric.points_for(counted[item.code]) if answer else Decimal(0),
                     "notes": answer.notes if answer else "",
                     "evidence": answer.evidence if answer else [],
                     "answered_by": answer.answered_by.get_username() if answer and answer.answered_by else None,
@@ -77,6 +84,8 @@ def audit_export_data(*, audit: Audit) -> dict[str, Any]:
         "audit": audit,
         "rubric": audit.rubric,
         "final": result.final,
+        "final_strict": result.final_strict,
+        "exempted": list(result.exempted),
         "band": result.band,
         "weakest": list(result.weakest),
         "sections": sections,

@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, path
 
 from audits.api import views
 from audits.api.badge import ProjectBadgeView
+from audits.exemptions.api import ExemptionDecisionView
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("rubrics/", views.RubricListView.as_view(), name="api-rubric-list"),
@@ -18,5 +19,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("audits/<int:audit_id>/submit/", views.AuditSubmitView.as_view(), name="api-audit-submit"),
     path("audits/<int:audit_id>/score/", views.AuditScoreView.as_view(), name="api-audit-score"),
     path("audits/<int:audit_id>/export/", views.AuditExportView.as_view(), name="api-audit-export"),
+    path(
+        "audits/<int:audit_id>/exemptions/<slug:item>/decision/",
+        ExemptionDecisionView.as_view(),
+        name="api-exemption-decision",
+    ),
     path("portfolio/", views.PortfolioView.as_view(), name="api-portfolio"),
 ]
