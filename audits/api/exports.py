@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from audits.exemptions.rules import audit_score_day, counted_statuses, exemption_state
 from audits.formatting import plain
-from audits.models import Audit
+from audits.models import EXEMPTION_STATE_LABELS, Audit
 from audits.selectors import audit_answers, audit_score
 from rubric.models import status_label
 from rubric.selectors import rubric_with_structure
@@ -174,6 +174,21 @@ def _status_label(status: str | None) -> str:
     return status_label(status, short=True, missing=_("Not answered"))
 
 
+def _item_status(item: dict[str, Any]) -> str:
+    """The status, and for an exemption its state and expiry: "N/A (approved, until 2026-09-01)"."""
+    label = _status_label(item["status"])
+    if not item.get("exemption_state"):
+        return label
+    state = EXEMPTION_STATE_LABELS.get(item["exemption_state"], item["exemption_state"])
+    if item.get("expires_on"):
+        return _("%(status)s (%(state)s, until %(date)s)") % {
+            "status": label,
+            "state": state,
+            "date": str(item["expires_on"])[:10],
+        }
+    return f"{label} ({state})"
+
+
 def render_markdown(data: dict[str, Any]) -> str:
     project, audit = data["project"], data["audit"]
     lines = [f"# {_('ML Test Score audit')}: {md_text(project['name'])}", ""]
@@ -183,6 +198,16 @@ def render_markdown(data: dict[str, Any]) -> str:
         lines.append(f"**{_('Final score')}: {final}** — {md_text(band['label'])}. {md_text(band['meaning'])}")
     else:
         lines.append(f"**{_('Final score')}: {final}**")
+    if data["exempted"]:
+        lines += [
+            "",
+            _("This score counts %(n)s approved exemptions (%(items)s); without them the final score is %(strict)s.")
+            % {
+                "n": len(data["exempted"]),
+                "items": ", ".join(f"`{code.replace('`', '')}`" for code in data["exempted"]),
+                "strict": plain(data["final_strict"]),
+            },
+        ]
     lines.append("")
     if audit["status"] == "submitted":
         when = _("Submitted by %(user)s on %(date)s.") % {
@@ -215,7 +240,7 @@ def render_markdown(data: dict[str, Any]) -> str:
         for item in section["items"]:
             evidence = " ".join(md_link(str(n), link) for n, link in enumerate(item["evidence"], start=1))
             lines.append(
-                f"| `{item['code'].replace('`', '')}` {_cell(item['title'])} | {_status_label(item['status'])} "
+                f"| `{item['code'].replace('`', '')}` {_cell(item['title'])} | {_item_status(item)} "
                 f"| {_cell(item['notes'])} | {evidence} |"
             )
         lines.append("")

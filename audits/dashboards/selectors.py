@@ -14,6 +14,7 @@ from typing import Any
 
 from django.utils.translation import get_language
 
+from audits.exemptions.formatting import exemption_note
 from audits.exemptions.rules import audit_score_day, counted_status, counted_statuses
 from audits.models import Answer, Audit, AuditStatus, Project
 from audits.selectors import audit_score, project_trend
@@ -118,6 +119,11 @@ class AuditResult:
     items: list[ItemRow]
     bands: list[BandLabel]
     section_titles: dict[str, str]
+
+    @property
+    def exemptions_note(self) -> str:
+        """How many exemptions the score counts, and the score without them where it differs."""
+        return exemption_note(len(self.score.exempted), self.score.final, self.score.final_strict)
 
     @property
     def band(self) -> BandLabel | None:

@@ -30,6 +30,7 @@ from audits.dashboards.selectors import (
     compare_audits,
     trend_for_project,
 )
+from audits.exemptions.formatting import exemption_note
 from audits.formatting import decimal_separator, score, signed_score
 from audits.selectors import PortfolioRow, audit_for_user, project_for_user
 
@@ -70,6 +71,7 @@ def project_trend_view(request: HttpRequest, slug: str) -> HttpResponse:
             "url": url,
             "submitted": format_datetime(timezone.localtime(point.submitted_at), datetime_format),
             "final": score(point.final, separator),
+            "exemptions": exemption_note(point.exempted, point.final, point.final_strict, separator),
             "section_cells": mark_safe(  # every value is escaped inside
                 "".join(
                     f'<td class="num">{escape(score(point.sections.get(key), separator) or "—")}</td>' for key in keys
@@ -162,6 +164,7 @@ def _portfolio_lines(entries: list[PortfolioRow], bands: dict[str, BandLabel]) -
                 "project_url": project_url,
                 "result_url": result_url if entry.latest_audit_id else "",
                 "final": score(entry.final),
+                "exemptions": exemption_note(entry.exempted, entry.final, entry.final_strict),
                 "band": bands.get(entry.band.label) if entry.band else None,
                 "change": signed_score(change),
                 "direction": "same" if not change else "up" if change > 0 else "down",
