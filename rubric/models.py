@@ -122,7 +122,7 @@ class Item(Translatable):
     guidance = models.TextField(blank=True)
     order = models.PositiveIntegerField()
     allows_not_applicable = models.BooleanField(
-        default=True, help_text="Whether a team may answer this item not applicable (an exemption)."
+        default=True, db_default=True, help_text="Whether a team may answer this item not applicable (an exemption)."
     )
 
     class Meta:

@@ -109,7 +109,7 @@ class Audit(models.Model):
     # Also frozen at submit: the final score with every exemption counted as not done, and how many
     # exemptions the final score includes (the trend, the portfolio and the badge read these columns).
     final_strict_score = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
-    exempted_count = models.PositiveIntegerField(default=0)
+    exempted_count = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         ordering = ["-created_at"]
@@ -149,7 +149,10 @@ class Answer(models.Model):
     version = models.PositiveIntegerField(default=1)
     # An exemption (status not_applicable): see audits/models/exemptions.py and audits/exemptions/.
     expires_on = models.DateField(null=True, blank=True)
-    exemption_state = models.CharField(max_length=20, choices=ExemptionState.choices, blank=True, default="")
+    # db_default too: bulk loaders that COPY rows (seed_benchmark) leave these columns out.
+    exemption_state = models.CharField(
+        max_length=20, choices=ExemptionState.choices, blank=True, default="", db_default=""
+    )
     exemption_requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -157,7 +160,7 @@ class Answer(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     decision_at = models.DateTimeField(null=True, blank=True)
-    decision_comment = models.TextField(blank=True)
+    decision_comment = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["audit", "item__section__order", "item__order"]
@@ -180,11 +183,11 @@ class AnswerChange(models.Model):
     evidence_before = models.JSONField(default=list, blank=True)
     evidence_after = models.JSONField(default=list, blank=True)
     # Exemptions: a request (state "" -> pending) and a decision (pending -> approved/rejected, with comment).
-    exemption_before = models.CharField(max_length=20, blank=True)
-    exemption_after = models.CharField(max_length=20, blank=True)
+    exemption_before = models.CharField(max_length=20, blank=True, default="", db_default="")
+    exemption_after = models.CharField(max_length=20, blank=True, default="", db_default="")
     expires_on_before = models.DateField(null=True, blank=True)
     expires_on_after = models.DateField(null=True, blank=True)
-    comment = models.TextField(blank=True)
+    comment = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-changed_at", "-pk"]
