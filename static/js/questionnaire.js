@@ -316,6 +316,8 @@
     showScore(data.score);
     var article = this.article;
     this.showExemption(data.answer);
+    // Sent without an expiry, the exemption got the default one, now in the field: that is what was meant.
+    if (sent.status === "not_applicable" && !sent.expires_on) sent.expires_on = data.answer.expires_on || "";
     if (!data.answer.carried_over) {
       article.querySelectorAll("[data-carried-tag], [data-confirm-answer]").forEach(function (el) { el.remove(); });
     }
