@@ -80,17 +80,15 @@ def test_an_expiry_that_is_not_a_date_is_a_400_naming_expires_on(client_as, answ
     assert set(response.json()["error"]["fields"]["0"]) == {"expires_on"}
 
 
-def test_an_item_that_disallows_not_applicable_is_a_400_naming_status(client_as, answered_audit):
-    from rubric import selectors as rubric_selectors
+def test_an_item_that_disallows_not_applicable_is_a_400_naming_status(client_as, project, manager):
+    from audits.services import audit_start
+    from tests.exemptions.conftest import load_rubric_disallowing
 
-    answered_audit.rubric.items.filter(code="model-6").update(allows_not_applicable=False)
-    rubric_selectors._not_applicable_cache.clear()
-    try:
-        response = ask(client_as("editor"), answered_audit)
-    finally:
-        rubric_selectors._not_applicable_cache.clear()
+    audit = audit_start(actor=manager, project=project, rubric=load_rubric_disallowing("model-6"))
+    response = ask(client_as("editor"), audit)
     assert response.status_code == 400
     assert set(response.json()["error"]["fields"]["0"]) == {"status"}
+    assert not Answer.objects.filter(audit=audit).exists()
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,28 @@ def draft(project, manager, rubric) -> Audit:
     return audit_start(actor=manager, project=project, rubric=rubric)
 
 
+def load_rubric_disallowing(code: str):
+    """The built-in rubric loaded as another version whose item `code` does not allow not applicable (a new
+    content hash, so the per-process rubric caches see it as the new rubric it is)."""
+    import copy
+
+    from rubric.loader import parse_rubric, save_rubric
+    from tests.test_rubric_loader import BUILTIN
+
+    data = copy.deepcopy(BUILTIN)
+    data["version"] = f"2017-no-na-{code}"
+    for section in data["sections"]:
+        for item in section["items"]:
+            if item["code"] == code:
+                item["allows_not_applicable"] = False
+    return save_rubric(parse_rubric(data))[0]
+
+
+@pytest.fixture
+def rubric_without_na_on_data_1(db):
+    return load_rubric_disallowing("data-1")
+
+
 def in_days(days: int):
     return timezone.localdate() + timedelta(days=days)
 

@@ -10,7 +10,7 @@ from django.utils import translation
 
 from audits.exemptions.services import exemption_decide
 from audits.models import Answer
-from rubric import selectors as rubric_selectors
+from audits.services import audit_start
 from tests.exemptions.conftest import JUSTIFICATION, in_days, request_exemption
 
 pytestmark = pytest.mark.django_db
@@ -26,10 +26,11 @@ def save_json(client, audit, code="model-6", **body):
     return client.post(f"/audits/{audit.pk}/answers/{code}/", json.dumps(body), content_type="application/json")
 
 
-def test_the_questionnaire_offers_not_applicable_only_where_the_rubric_allows_it(draft, editor):
-    draft.rubric.items.filter(code="data-1").update(allows_not_applicable=False)
-    rubric_selectors._not_applicable_cache.clear()
-    page = signed_in(editor).get(f"/audits/{draft.pk}/").content.decode()
+def test_the_questionnaire_offers_not_applicable_only_where_the_rubric_allows_it(
+    project, manager, editor, rubric_without_na_on_data_1
+):
+    audit = audit_start(actor=manager, project=project, rubric=rubric_without_na_on_data_1)
+    page = signed_in(editor).get(f"/audits/{audit.pk}/").content.decode()
     assert 'id="status-model-6-not_applicable"' in page
     assert 'id="status-data-1-not_applicable"' not in page
     assert 'id="expires-model-6"' in page and 'id="expires-data-1"' not in page

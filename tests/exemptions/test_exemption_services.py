@@ -11,8 +11,7 @@ from audits.exemptions.services import ExemptionConflict, exemption_decide
 from audits.models import Answer, AnswerChange, Membership, Role
 from audits.models.exemptions import DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS
 from audits.selectors import audit_score
-from audits.services import answer_save, answer_save_detailed, answers_bulk_upsert, audit_submit
-from rubric.models import Item
+from audits.services import answer_save, answer_save_detailed, answers_bulk_upsert, audit_start, audit_submit
 from tests.exemptions.conftest import JUSTIFICATION, answer_all, in_days, request_exemption
 
 pytestmark = pytest.mark.django_db
@@ -52,15 +51,25 @@ def test_an_expiry_that_is_not_a_date_is_refused_naming_expires_on(draft, editor
     assert set(error.value.message_dict) == {"expires_on"}
 
 
-def test_an_item_whose_rubric_disallows_not_applicable_is_refused_naming_status(draft, editor):
-    Item.objects.filter(rubric=draft.rubric, code="data-1").update(allows_not_applicable=False)
-    from rubric import selectors as rubric_selectors
-
-    rubric_selectors._not_applicable_cache.clear()
+def test_an_item_whose_rubric_disallows_not_applicable_is_refused_naming_status(
+    project, manager, editor, rubric_without_na_on_data_1
+):
+    audit = audit_start(actor=manager, project=project, rubric=rubric_without_na_on_data_1)
     with pytest.raises(ValidationError) as error:
-        request_exemption(editor, draft, code="data-1")
+        request_exemption(editor, audit, code="data-1")
     assert set(error.value.message_dict) == {"status"}
-    rubric_selectors._not_applicable_cache.clear()
+    assert request_exemption(editor, audit, code="data-2").exemption_state == "pending"
+
+
+def test_an_exemption_carried_onto_a_rubric_that_disallows_it_becomes_not_done(
+    project, manager, editor, draft, rubric_without_na_on_data_1
+):
+    request_exemption(editor, draft, code="data-1")
+    exemption_decide(actor=manager, audit=draft, item_code="data-1", decision="approve")
+    audit_submit(actor=manager, audit=draft)
+    new = audit_start(actor=manager, project=project, rubric=rubric_without_na_on_data_1, copy_from_latest=True)
+    carried = Answer.objects.get(audit=new, item__code="data-1")
+    assert (carried.status, carried.exemption_state, carried.carried_over) == ("not_done", "", True)
 
 
 def test_the_bulk_upsert_names_the_element_and_the_field_and_saves_nothing(draft, editor):
