@@ -118,3 +118,59 @@ def test_the_questionnaire_speaks_spanish_about_exemptions(draft, editor, manage
     assert "No aplicable" in page
     assert "Exenciones aprobadas que cuentan" in page
     assert "La exención caduca el" in page
+
+
+def _queries_of(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_the_questionnaire_and_the_project_page_read_the_same_number_of_rows_whatever_the_exemptions(
+    project, manager, editor, rubric, second_manager
+):
+    from audits.services import audit_submit
+
+    few = audit_start(actor=manager, project=project, rubric=rubric)
+    request_exemption(editor, few, code="model-6", expires_on=in_days(3))
+    exemption_decide(actor=manager, audit=few, item_code="model-6", decision="approve")
+    client = signed_in(manager)
+    counts = [_queries_of(client, f"/audits/{few.pk}/")]
+    audit_submit(actor=manager, audit=few)
+    counts_project = [_queries_of(client, f"/projects/{project.slug}/")]
+    many = audit_start(actor=manager, project=project, rubric=rubric)
+    codes = list(rubric.items.values_list("code", flat=True))[:12]
+    for code in codes:
+        request_exemption(editor, many, code=code, expires_on=in_days(3))
+    for code in codes[:6]:
+        exemption_decide(actor=manager, audit=many, item_code=code, decision="approve")
+    request_exemption(manager, many, code="monitoring-7")  # the manager's own: "another manager decides"
+    counts.append(_queries_of(client, f"/audits/{many.pk}/"))
+    audit_submit(actor=manager, audit=many)
+    counts_project.append(_queries_of(client, f"/projects/{project.slug}/"))
+    assert counts[1] <= counts[0] + 1, counts  # + the sole-manager check, once a page
+    assert counts_project[1] == counts_project[0], counts_project
+
+
+def test_the_result_trend_and_portfolio_pages_show_the_exemptions_beside_the_score(project, manager, editor, draft):
+    from audits.services import audit_submit
+    from tests.exemptions.conftest import answer_all
+
+    answer_all(editor, draft, except_codes=("model-6",))
+    request_exemption(editor, draft)
+    exemption_decide(actor=manager, audit=draft, item_code="model-6", decision="approve")
+    audit_submit(actor=manager, audit=draft)
+    client = signed_in(editor)
+    from django.urls import reverse
+
+    urls = (
+        reverse("dashboards:audit-result", kwargs={"audit_id": draft.pk}),
+        reverse("dashboards:project-trend", kwargs={"slug": project.slug}),
+        reverse("dashboards:portfolio"),
+    )
+    for url in urls:
+        page = client.get(url).content.decode()
+        assert "1 exemption; without them: 6" in page, url
