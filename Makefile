@@ -10,6 +10,9 @@ PORT ?= 8000
 # The test suite talks to real PostgreSQL and Redis (see .ci/run for starting them).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# Both cores: pytest-xdist workers, each with its own test database and Redis databases (tests/conftest.py);
+# a module's tests stay on one worker so its module-scoped servers start once.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 .PHONY: run test lint format bench clean
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from audits.exemptions.rules import audit_score_day, counted_status, score_day
 from audits.models import ROLE_RANK, Answer, AnswerChange, Audit, AuditStatus, Membership, Project, Role, Team
 from rubric.scoring import BandSpec, RubricSpec, ScoreResult, band_for, score_answers
-from rubric.selectors import rubric_spec, rubric_spec_by_id
+from rubric.selectors import rubric_reference, rubric_spec
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -186,6 +186,8 @@ def portfolio_queryset(*, user: Any) -> QuerySet[Project]:
     """Visible projects with their latest and previous submitted audits, in one query."""
     return with_latest_scores(visible_projects(user=user)).annotate(
         latest_rubric_id=F("last_audit__rubric_id"),
+        # With the id, the key of the per-process rubric cache: rows need no query for their rubric.
+        latest_rubric_hash=F("last_audit__rubric__content_hash"),
         previous_final=F("previous_audit_final"),
         # The same join as the band label: exemptions are frozen on the audit at submit.
         latest_final_strict=F("last_audit__final_strict_score"),
@@ -222,6 +224,7 @@ def portfolio_rows(*, user: Any, projects: QuerySet[Project] | None = None) -> l
         "latest_final",
         "latest_submitted_at",
         "latest_rubric_id",
+        "latest_rubric_hash",
         "previous_final",
         "latest_final_strict",
         "latest_exempted",
@@ -239,6 +242,7 @@ def portfolio_rows(*, user: Any, projects: QuerySet[Project] | None = None) -> l
         final,
         last_at,
         rubric_id,
+        rubric_hash,
         previous,
         final_strict,
         exempted,
@@ -248,7 +252,7 @@ def portfolio_rows(*, user: Any, projects: QuerySet[Project] | None = None) -> l
             # Finals take a handful of values (half points), so each band is looked up once per request.
             if (rubric_id, final) not in bands:
                 if rubric_id not in specs:
-                    specs[rubric_id] = rubric_spec_by_id(rubric_id)
+                    specs[rubric_id] = rubric_spec(rubric_reference(rubric_id=rubric_id, content_hash=rubric_hash))
                 bands[(rubric_id, final)] = band_for(specs[rubric_id].bands, final)
             band = bands[(rubric_id, final)]
         due_at = next_audit_due(last_audit_at=last_at, created_at=created_at, cadence_days=cadence)

@@ -1,63 +1,55 @@
-"""Content Security Policy: scripts and styles from this site, inline scripts only with a nonce.
+"""Content Security Policy, sent by django-csp: scripts and styles from this site, inline scripts only with
+a nonce.
 
-Each request gets a fresh nonce (`request.csp_nonce`, and `{{ csp_nonce }}` in templates
-through the `csp_nonce` context processor). An inline script runs only when written as
-`<script nonce="{{ csp_nonce }}">…</script>`; prefer a file under static/ instead.
-Scripts from other sites (a CDN copy of Plotly, for instance) are refused: serve them
-from static/.
+The policy is written here as directives; CONTENT_SECURITY_POLICY in the environment may replace it with a
+whole header (``{nonce}`` standing for each response's nonce). An inline script runs only when written as
+``<script nonce="{{ CSP_NONCE }}">…</script>`` (django-csp's context processor); django-csp adds the nonce
+to the header only on responses whose templates used it, so pages without inline scripts allow none.
+Prefer a file under static/. Scripts from other sites (a CDN copy of Plotly, for instance) are refused:
+serve them from static/.
 """
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any
 
-from django.conf import settings
+from csp.constants import NONCE, NONE, SELF
 
-if TYPE_CHECKING:
-    from django.http import HttpRequest, HttpResponse
-
-NONCE_PLACEHOLDER = "{nonce}"
+NONCE_PLACEHOLDER = "'nonce-{nonce}'"
 
 # Inline style attributes stay allowed: Plotly and the admin set them, and they cannot run code.
-DEFAULT_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        f"script-src 'self' 'nonce-{NONCE_PLACEHOLDER}'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+DEFAULT_DIRECTIVES: dict[str, list[Any]] = {
+    "default-src": [SELF],
+    "script-src": [SELF, NONCE],
+    "style-src": [SELF, "'unsafe-inline'"],
+    "img-src": [SELF, "data:", "blob:"],
+    "font-src": [SELF, "data:"],
+    "connect-src": [SELF],
+    "object-src": [NONE],
+    "base-uri": [SELF],
+    "form-action": [SELF],
+    "frame-ancestors": [NONE],
+}
 
 
-class ContentSecurityPolicyMiddleware:
-    """Send the policy (CONTENT_SECURITY_POLICY) with every response, with this request's nonce.
+def directives_from_header(header: str) -> dict[str, list[Any]]:
+    """A whole policy header ("default-src 'self'; script-src 'self' 'nonce-{nonce}'") as directives."""
+    directives: dict[str, list[Any]] = {}
+    for part in header.split(";"):
+        name, *values = part.split()
+        if name:
+            directives[name.lower()] = [NONCE if value == NONCE_PLACEHOLDER else value for value in values]
+    return directives
 
-    With CSP_REPORT_ONLY the browser reports violations in its console but blocks nothing
-    (the default while DEBUG is on, so development shows what production would block).
+
+def csp_settings(header: str | None, *, report_only: bool) -> tuple[dict | None, dict | None]:
+    """django-csp's CONTENT_SECURITY_POLICY and CONTENT_SECURITY_POLICY_REPORT_ONLY settings.
+
+    ``header`` None keeps the policy above; an empty header sends no policy at all. Report-only sends the
+    same policy as Content-Security-Policy-Report-Only (browsers report violations and block nothing).
     """
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-        self.policy: str = settings.CONTENT_SECURITY_POLICY
-        self.header = "Content-Security-Policy-Report-Only" if settings.CSP_REPORT_ONLY else "Content-Security-Policy"
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        nonce = secrets.token_urlsafe(18)
-        request.csp_nonce = nonce  # type: ignore[attr-defined]
-        response = self.get_response(request)
-        if self.policy and self.header not in response:
-            response[self.header] = self.policy.replace(NONCE_PLACEHOLDER, nonce)
-        return response
-
-
-def csp_nonce(request: HttpRequest) -> dict[str, str]:
-    """Template context processor: `{{ csp_nonce }}` for the rare inline <script>."""
-    return {"csp_nonce": getattr(request, "csp_nonce", "")}
+    if header is not None and not header.strip():
+        return None, None
+    directives = DEFAULT_DIRECTIVES if header is None else directives_from_header(header)
+    policy = {"DIRECTIVES": directives}
+    return (None, policy) if report_only else (policy, None)

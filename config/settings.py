@@ -12,7 +12,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config.logging import logging_config
-from config.security import DEFAULT_POLICY as DEFAULT_CONTENT_SECURITY_POLICY
+from config.security import csp_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "csp",  # django-csp: the Content-Security-Policy header (config/security.py) and its checks
     "rubric",
     "audits",
     "evidence",
@@ -74,7 +75,7 @@ MIDDLEWARE = [
     # HTML pages are gzip-compressed here, below WhiteNoise so static files are never compressed twice
     # (BREACH: see config/compression.py; Django masks the CSRF token anew in every response).
     "config.compression.HtmlGZipMiddleware",
-    "config.security.ContentSecurityPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -101,7 +102,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "config.security.csp_nonce",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -210,10 +211,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
     )
-# config/security.py: scripts and styles from this site; an inline <script> needs nonce="{{ csp_nonce }}".
-# While DEBUG is on the policy is only reported (browser console), so development shows what production blocks.
-CONTENT_SECURITY_POLICY = env.str("CONTENT_SECURITY_POLICY", default=DEFAULT_CONTENT_SECURITY_POLICY)
-CSP_REPORT_ONLY = env.bool("CSP_REPORT_ONLY", default=DEBUG)
+# config/security.py (django-csp): scripts and styles from this site; an inline <script> needs
+# nonce="{{ CSP_NONCE }}". While DEBUG is on the policy is only reported (browser console), so development
+# shows what production blocks.
+CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_REPORT_ONLY = csp_settings(
+    env.str("CONTENT_SECURITY_POLICY", default=None), report_only=env.bool("CSP_REPORT_ONLY", default=DEBUG)
+)
 SECURE_REFERRER_POLICY = env.str("SECURE_REFERRER_POLICY", default="same-origin")
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True

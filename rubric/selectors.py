@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from threading import Lock
+from functools import lru_cache
 
 from django.db.models import Prefetch, QuerySet
 
@@ -12,8 +12,10 @@ from rubric.scoring import BandSpec, RubricSpec, SectionSpec
 
 BUILTIN_SLUG = "ml-test-score"
 
-_spec_cache: dict[tuple[int, str], RubricSpec] = {}
-_spec_cache_lock = Lock()
+# Per-process caches keyed by (id, content hash): a rubric version is immutable once audits use it and a
+# reloaded rubric gets a new content hash, so an entry never goes stale; bounded so a server that loads many
+# rubric versions over its life does not grow without end.
+RUBRIC_CACHE_SIZE = 64
 
 
 def rubric_with_structure(rubric_id: int) -> Rubric:
@@ -26,16 +28,13 @@ def rubric_with_structure(rubric_id: int) -> Rubric:
 
 
 def rubric_spec(rubric: Rubric) -> RubricSpec:
-    """The scoring spec of a rubric version, cached by id and content hash.
+    """The scoring spec of a rubric version (cached per process by id and content hash)."""
+    return _rubric_spec(rubric.pk, rubric.content_hash)
 
-    A rubric version is immutable once loaded (a replacement gets a new
-    content hash), so caching per process is safe.
-    """
-    key = (rubric.pk, rubric.content_hash)
-    cached = _spec_cache.get(key)
-    if cached is not None:
-        return cached
-    full = rubric_with_structure(rubric.pk)
+
+@lru_cache(maxsize=RUBRIC_CACHE_SIZE)
+def _rubric_spec(rubric_id: int, content_hash: str) -> RubricSpec:
+    full = rubric_with_structure(rubric_id)
     items = list(full.items.all())
     sections = tuple(
         SectionSpec(
@@ -45,7 +44,7 @@ def rubric_spec(rubric: Rubric) -> RubricSpec:
         )
         for section in full.sections.all()
     )
-    spec = RubricSpec(
+    return RubricSpec(
         sections=sections,
         points={status: Decimal(str(value)) for status, value in full.points.items()},
         bands=tuple(
@@ -54,29 +53,17 @@ def rubric_spec(rubric: Rubric) -> RubricSpec:
         ),
         exemption_points=None if full.exemption_points is None else Decimal(full.exemption_points),
     )
-    with _spec_cache_lock:
-        _spec_cache[key] = spec
-    return spec
-
-
-_item_ids_cache: dict[tuple[int, str], dict[str, int]] = {}
 
 
 def item_ids(rubric: Rubric) -> dict[str, int]:
     """Item code -> item id of a rubric version, cached per process like rubric_spec (answer saves use it
     to find their item and to read the codes of the answers they lock, with no query of their own)."""
-    key = (rubric.pk, rubric.content_hash)
-    cached = _item_ids_cache.get(key)
-    if cached is None:
-        cached = dict(Item.objects.filter(rubric_id=rubric.pk).values_list("code", "pk"))
-        with _spec_cache_lock:
-            _item_ids_cache[key] = cached
-    return cached
+    return _item_ids(rubric.pk, rubric.content_hash)
 
 
-def rubric_spec_by_id(rubric_id: int) -> RubricSpec:
-    cached = next((spec for (pk, _hash), spec in _spec_cache.items() if pk == rubric_id), None)
-    return cached or rubric_spec(Rubric.objects.only("pk", "content_hash").get(pk=rubric_id))
+@lru_cache(maxsize=RUBRIC_CACHE_SIZE)
+def _item_ids(rubric_id: int, content_hash: str) -> dict[str, int]:
+    return dict(Item.objects.filter(rubric_id=rubric_id).values_list("code", "pk"))
 
 
 def rubric_reference(*, rubric_id: int, content_hash: str) -> Rubric:
@@ -122,16 +109,13 @@ def rubrics_with_bands() -> QuerySet[Rubric]:
     )
 
 
-_not_applicable_cache: dict[tuple[int, str], frozenset[str]] = {}
-
-
 def items_allowing_not_applicable(rubric: Rubric) -> frozenset[str]:
     """Codes of the rubric's items that may be answered not applicable, cached per process like item_ids."""
-    key = (rubric.pk, rubric.content_hash)
-    cached = _not_applicable_cache.get(key)
-    if cached is None:
-        codes = Item.objects.filter(rubric_id=rubric.pk, allows_not_applicable=True).values_list("code", flat=True)
-        cached = frozenset(codes)
-        with _spec_cache_lock:
-            _not_applicable_cache[key] = cached
-    return cached
+    return _items_allowing_not_applicable(rubric.pk, rubric.content_hash)
+
+
+@lru_cache(maxsize=RUBRIC_CACHE_SIZE)
+def _items_allowing_not_applicable(rubric_id: int, content_hash: str) -> frozenset[str]:
+    return frozenset(
+        Item.objects.filter(rubric_id=rubric_id, allows_not_applicable=True).values_list("code", flat=True)
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -13,11 +14,72 @@ from rubric.selectors import BUILTIN_SLUG
 
 PASSWORD = "correct-horse-battery-staple"
 
+# The Redis databases the suite uses, by the variable that names each; a second pytest-xdist worker gets
+# its own so that workers never read each other's queues, counters or flushes.
+REDIS_DEFAULTS = {
+    "TEST_REDIS_URL": "redis://127.0.0.1:6379/15",
+    "MLFLOW_TEST_REDIS_URL": "redis://127.0.0.1:6379/5",
+    "DEPLOY_TEST_REDIS_URL": "redis://127.0.0.1:6379/6",
+}
+
+
+def _give_this_worker_its_own_redis_databases() -> None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker.removeprefix("gw") or 0)
+    if index == 0:
+        return
+    urls = {name: os.environ.get(name, default) for name, default in REDIS_DEFAULTS.items()}
+    taken = {int(url.rsplit("/", 1)[1]) for url in urls.values()}
+    spare = [database for database in range(1, 16) if database not in taken]  # 0 stays for `make run`
+    mine = spare[(index - 1) * len(urls) : index * len(urls)]
+    if len(mine) < len(urls):
+        raise pytest.UsageError(f"Too many pytest-xdist workers: Redis has no spare databases for {worker}.")
+    for (name, url), database in zip(urls.items(), mine, strict=True):
+        os.environ[name] = f"{url.rsplit('/', 1)[0]}/{database}"
+
+
+# Before the test modules are imported: several read their Redis URL at import.
+_give_this_worker_its_own_redis_databases()
+
+# What the `slow` marker covers: tests that start production processes (gunicorn, Celery workers, fault
+# drills, load runs). `pytest -m "not slow"` is the quick loop while working; CI runs everything.
+SLOW_TESTS = (
+    "tests/deploy/",
+    "tests/faults/",
+    "tests/dashboards/test_page_weight.py",
+    "tests/mlflow/test_worker.py",
+    "tests/test_load_bench.py",
+)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.relative_to(ROOT).as_posix().startswith(SLOW_TESTS):
+            item.add_marker(pytest.mark.slow)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With CI=true a skipped test fails the run: CI has every service, so a skip hides a missing one."""
+    if os.environ.get("CI") != "true" or hasattr(session.config, "workerinput"):  # the controller decides
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped:
+        reporter.write_line(f"CI=true: {skipped} test(s) skipped; every test must run in CI.", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
 
 def make_user(username: str, **extra: object):
     return get_user_model().objects.create_user(
         username=username, email=f"{username}@example.com", password=PASSWORD, **extra
     )
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The shared fixtures create five users per test; the production hasher is deliberately slow."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

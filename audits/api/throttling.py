@@ -1,8 +1,8 @@
 """Request rates per API token (or signed-in session) and per anonymous client.
 
-Rates and the cache holding the counters are looked up on every request rather than once at import, so
-settings overrides apply. Counters live in the "api-throttle" cache (Redis when REDIS_URL is set, so every
-web worker shares them), or in the default cache when that alias is not configured.
+DRF's own throttle classes with the rates of REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]. Counters live in the
+"api-throttle" cache (Redis when REDIS_URL is set, so every web worker shares them), or in the default cache
+when that alias is not configured; the cache is looked up per request so a test's CACHES override applies.
 
 When that cache cannot be reached the API keeps answering: each process counts in its own memory for
 MLAUDIT_API_THROTTLE_CACHE_RETRY seconds (one warning in the log per such period), then tries the shared
@@ -21,7 +21,6 @@ import redis
 from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.core.cache.backends.locmem import LocMemCache
-from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 
 from audits.api.tokens import ApiToken
@@ -78,13 +77,12 @@ def shared_cache_recovered() -> None:
     _local_counts.clear()
 
 
-class _LiveRates:
-    scope: str | None
-    cache: BaseCache
+class SharedCacheRateThrottle(SimpleRateThrottle):
+    """Counts in the shared cache, and per process while that cache is unreachable."""
 
-    def get_rate(self) -> str | None:
-        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope or "")
-        return str(rate) if rate is not None else None
+    def __init__(self) -> None:
+        self.cache = throttle_cache()
+        super().__init__()
 
     def get_ident(self, request: Request) -> str:
         # Not DRF's NUM_PROXIES reading: one rule for the client address, defined in config/proxy.py.
@@ -94,22 +92,17 @@ class _LiveRates:
         if _shared_cache_resting():
             self.cache = _local_counts
         try:
-            return bool(super().allow_request(request, view))  # type: ignore[misc]
+            return super().allow_request(request, view)
         except CACHE_ERRORS as error:
             _shared_cache_failed(error)
             self.cache = _local_counts
-            return bool(super().allow_request(request, view))  # type: ignore[misc]
+            return super().allow_request(request, view)
 
 
-class TokenRateThrottle(_LiveRates, SimpleRateThrottle):
+class TokenRateThrottle(SharedCacheRateThrottle):
     """One budget per token, so two scripts of one user do not starve each other; sessions count per user."""
 
     scope = "user"
-
-    def __init__(self) -> None:
-        self.cache = throttle_cache()
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         if not request.user or not request.user.is_authenticated:
@@ -118,8 +111,5 @@ class TokenRateThrottle(_LiveRates, SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
-class AnonymousRateThrottle(_LiveRates, AnonRateThrottle):
-    def __init__(self) -> None:
-        self.cache = throttle_cache()
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
+class AnonymousRateThrottle(SharedCacheRateThrottle, AnonRateThrottle):
+    """DRF's anonymous throttle (one budget per client address), counted like the others."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.utils.translation import get_language
@@ -20,7 +21,7 @@ from audits.models import Answer, Audit, AuditStatus, Project
 from audits.selectors import audit_score, project_trend
 from rubric.models import AnswerStatus, Item, Rubric, ScoreBand
 from rubric.scoring import NOT_DONE, RubricSpec, ScoreResult, score_answers
-from rubric.selectors import default_rubric, rubric_reference, rubric_spec
+from rubric.selectors import RUBRIC_CACHE_SIZE, default_rubric, rubric_reference, rubric_spec
 
 # Status order for "better / worse" between two audits: a test done by hand beats one not done, and so on.
 # A counted exemption is worth a met criterion (by default), so it ranks with automated.
@@ -70,24 +71,19 @@ class RubricLabels:
     section_titles: dict[str, str]
 
 
-_labels_cache: dict[tuple[int, str, str], RubricLabels] = {}
-
-
 def rubric_labels(rubric: Rubric) -> RubricLabels:
     """The rubric's bands, items and section titles in the current language, cached per process.
 
     Safe for the same reason as rubric.selectors.rubric_spec: a rubric version that audits use is never
     edited in place, and a reloaded rubric gets a new content hash, hence a new cache key.
     """
-    key = (rubric.pk, rubric.content_hash, get_language() or "en")
-    cached = _labels_cache.get(key)
-    if cached is None:
-        items = rubric_items(rubric_id=rubric.pk)
-        cached = RubricLabels(
-            bands=band_labels(rubric_id=rubric.pk), items=items, section_titles=_section_titles(items)
-        )
-        _labels_cache[key] = cached
-    return cached
+    return _rubric_labels(rubric.pk, rubric.content_hash, get_language() or "en")
+
+
+@lru_cache(maxsize=RUBRIC_CACHE_SIZE * 4)  # a few interface languages per rubric version
+def _rubric_labels(rubric_id: int, content_hash: str, language: str) -> RubricLabels:
+    items = rubric_items(rubric_id=rubric_id)
+    return RubricLabels(bands=band_labels(rubric_id=rubric_id), items=items, section_titles=_section_titles(items))
 
 
 def section_maxima(spec: RubricSpec) -> dict[str, Decimal]:

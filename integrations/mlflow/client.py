@@ -14,7 +14,7 @@ import logging
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote, urljoin, urlsplit
 
 import requests
@@ -122,6 +122,31 @@ def to_float(value: Any) -> float:
     if isinstance(value, str):
         return float(value.replace("Infinity", "inf"))
     return float(value)
+
+
+class MlflowReader(Protocol):
+    """What a sync reads from a tracking server. ``MlflowClient`` is the one implementation; the sync is typed
+    against this so what it depends on is written down (and a stand-in for it would be checked by mypy)."""
+
+    def get_experiment(self, name_or_id: str) -> dict[str, Any]: ...
+
+    def iter_run_pages(self, experiment_ids: list[str], *, page_size: int = ...) -> Iterator[list[dict]]: ...
+
+    def get_run(self, run_id: str) -> dict[str, Any]: ...
+
+    def list_run_artifacts(self, run_id: str, path: str = "") -> list[dict[str, Any]]: ...
+
+    def metric_histories(self, run_ids: list[str], key: str) -> dict[str, list[float]]: ...
+
+    def get_registered_model(self, name: str) -> dict[str, Any]: ...
+
+    def search_model_versions(self, name: str) -> list[dict[str, Any]]: ...
+
+    def model_version_artifact_uri(self, name: str, version: str | int) -> str: ...
+
+    def list_artifacts(self, artifact_uri: str) -> list[dict[str, Any]]: ...
+
+    def read_artifact_text(self, artifact_uri: str, relative: str, *, limit: int = ...) -> str: ...
 
 
 class MlflowClient:

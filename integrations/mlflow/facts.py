@@ -10,41 +10,58 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-# Every threshold/tag setting, with its default. The kind of each value is checked by
-# services.validate_thresholds: None defaults mean "detect from MLflow's conventions" (text or yes/no).
-DEFAULT_THRESHOLDS: dict[str, Any] = {
-    "quality_metric": None,  # e.g. "roc_auc"; detected from what the serving run logged when not given
-    "higher_is_better": None,  # known for MLflow's standard names; give it for a custom metric
-    "quality_tolerance": 0.0,
-    "latency_metrics": ["latency_ms", "latency/mean", "p95_latency_ms", "p99_latency_ms", "inference_latency_ms"],
-    "latency_tolerance": 0.10,
-    "reproducibility_tolerance": 0.01,
-    "slice_min_ratio": 0.95,
-    "max_serving_age_days": 30,
-    "min_sweep_runs": 3,
-    "recent_runs": 10,
-    "evaluation_prefixes": ["val_", "validation_", "test_", "eval_", "holdout_"],
-    "validation_tags": ["validation_status", "model_validation_status"],
-    "approving_values": ["approved", "passed", "validated", "pass", "ok", "true"],
-    "baseline_words": ["baseline", "dummy", "majority", "naive"],
-    "canary_aliases": ["challenger", "canary", "shadow"],
-    "canary_tags": ["canary_status", "shadow_status"],
-    "previous_alias": "previous",
-    "ci_tags": ["ci", "ci.pipeline", "github.run_id", "gitlab.pipeline_id", "jenkins.build"],
-    "monitoring_words": ["backtest", "monitoring", "monitor", "production-eval"],
-    "integration_words": ["integration", "e2e", "end-to-end", "smoke"],
-    "expectation_artifacts": ["expectations", "data_schema", "data_validation", "data_contract", "schema.json"],
-    "importance_artifacts": ["feature_importance", "shap", "permutation_importance", "ablation"],
-    "fairness_words": ["gender", "sex", "age", "race", "ethnicity", "religion", "disability", "nationality"],
-    "fairness_metrics": ["demographic_parity", "equalized_odds", "equal_opportunity", "disparate_impact"],
-    "input_check_words": ["drift", "violation", "invalid", "missing_rate", "null_rate", "out_of_range"],
-    "stability_check_words": ["nan_count", "inf_count", "non_finite", "nan_rate"],
-}
-# Settings whose default is None: the kind a given value must have.
-OPTIONAL_KINDS: dict[str, type] = {"quality_metric": str, "higher_is_better": bool}
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+
+# What the rules compare against and which names they look for, each with its default and its kind; a
+# connection's overrides are validated against this model when saved (services.validate_thresholds), and a
+# rule reads `s.thresholds.<name>`, so a misspelt name is a type error rather than a KeyError at sync time.
+# None means "detect from MLflow's conventions".
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Words = Annotated[list[Text], Field(min_length=1)]
+Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0)]
+
+
+class Thresholds(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    quality_metric: Text | None = None  # e.g. "roc_auc"; detected from what the serving run logged when not given
+    higher_is_better: StrictBool | None = None  # known for MLflow's standard names; give it for a custom metric
+    quality_tolerance: Amount = 0.0
+    latency_metrics: Words = ["latency_ms", "latency/mean", "p95_latency_ms", "p99_latency_ms", "inference_latency_ms"]
+    latency_tolerance: Amount = 0.10
+    reproducibility_tolerance: Amount = 0.01
+    slice_min_ratio: Amount = 0.95
+    max_serving_age_days: Count = 30
+    min_sweep_runs: Count = 3
+    recent_runs: Count = 10
+    evaluation_prefixes: Words = ["val_", "validation_", "test_", "eval_", "holdout_"]
+    validation_tags: Words = ["validation_status", "model_validation_status"]
+    approving_values: Words = ["approved", "passed", "validated", "pass", "ok", "true"]
+    baseline_words: Words = ["baseline", "dummy", "majority", "naive"]
+    canary_aliases: Words = ["challenger", "canary", "shadow"]
+    canary_tags: Words = ["canary_status", "shadow_status"]
+    previous_alias: Text = "previous"
+    ci_tags: Words = ["ci", "ci.pipeline", "github.run_id", "gitlab.pipeline_id", "jenkins.build"]
+    monitoring_words: Words = ["backtest", "monitoring", "monitor", "production-eval"]
+    integration_words: Words = ["integration", "e2e", "end-to-end", "smoke"]
+    expectation_artifacts: Words = ["expectations", "data_schema", "data_validation", "data_contract", "schema.json"]
+    importance_artifacts: Words = ["feature_importance", "shap", "permutation_importance", "ablation"]
+    fairness_words: Words = ["gender", "sex", "age", "race", "ethnicity", "religion", "disability", "nationality"]
+    fairness_metrics: Words = ["demographic_parity", "equalized_odds", "equal_opportunity", "disparate_impact"]
+    input_check_words: Words = ["drift", "violation", "invalid", "missing_rate", "null_rate", "out_of_range"]
+    stability_check_words: Words = ["nan_count", "inf_count", "non_finite", "nan_rate"]
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any] | None) -> Thresholds:
+        """A connection's saved overrides; names a later release dropped are ignored rather than failing syncs."""
+        known = {k: v for k, v in (stored or {}).items() if k in cls.model_fields and v is not None}
+        # Lax: a value saved before this model (10.0 for a count) still reads as what it meant.
+        return cls.model_validate(known, strict=False)
+
 
 TRUE_WORDS = {"true", "1", "yes", "y"}
 FALSE_WORDS = {"false", "0", "no", "n"}
@@ -245,19 +262,16 @@ class Snapshot:
     now_ms: int
     ui_base: str
     serving_alias: str = "champion"
-    thresholds: dict[str, Any] = field(default_factory=dict)
+    thresholds: Thresholds = field(default_factory=Thresholds)
     # Runs whose metric histories were read, and the metric keys with NaN or infinite values in them.
     histories_checked: tuple[str, ...] = ()
     bad_histories: dict[str, list[str]] = field(default_factory=dict)
     experiment_names: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        given = {k: v for k, v in (self.thresholds or {}).items() if v is not None}
-        self.thresholds = {**DEFAULT_THRESHOLDS, **given}
+        if not isinstance(self.thresholds, Thresholds):  # a plain mapping (tests, stored overrides)
+            self.thresholds = Thresholds.from_stored(self.thresholds)
         self._runs = {run.run_id: run for run in self.runs}
-
-    def t(self, name: str) -> Any:
-        return self.thresholds[name]
 
     def run(self, run_id: str) -> RunFact | None:
         return self._runs.get(run_id)
@@ -283,7 +297,7 @@ class Snapshot:
         source = run.tags.get(SOURCE_TYPE_TAG, "").upper()
         if source in SYSTEM_SOURCE_TYPES:
             return True, f"{SOURCE_TYPE_TAG}={source}"
-        for tag in self.t("ci_tags"):
+        for tag in self.thresholds.ci_tags:
             if run.tags.get(tag):
                 return True, tag
         return False, ""
@@ -291,12 +305,12 @@ class Snapshot:
     def is_monitoring(self, run: RunFact) -> bool:
         """A backtest/monitoring run: its experiment or run name says so (configurable words)."""
         names = f"{self.experiment_names.get(run.experiment_id, '')} {run.name}".lower()
-        return any(word.lower() in names for word in self.t("monitoring_words"))
+        return any(word.lower() in names for word in self.thresholds.monitoring_words)
 
     def quality_base(self, run: RunFact | None = None) -> str | None:
         """The quality metric: the setting, else the most telling standard name the run logged."""
-        if self.t("quality_metric"):
-            return str(self.t("quality_metric"))
+        if self.thresholds.quality_metric:
+            return str(self.thresholds.quality_metric)
         candidates = [run] if run else []
         for candidate in candidates:
             bases = {split[1] for k in candidate.metrics if (split := split_metric(k)) and "training" not in split[0]}
@@ -306,11 +320,11 @@ class Snapshot:
         return None
 
     def better(self, base: str) -> bool:
-        return higher_is_better(base, self.t("higher_is_better"))
+        return higher_is_better(base, self.thresholds.higher_is_better)
 
     def quality_key(self, run: RunFact, base: str) -> str | None:
         """The key of `base` in the run, preferring evaluation prefixes over the bare name; never training_."""
-        for prefix in (*self.t("evaluation_prefixes"), ""):
+        for prefix in (*self.thresholds.evaluation_prefixes, ""):
             if prefix + base in run.metrics:
                 return prefix + base
         return None
@@ -363,7 +377,7 @@ class Snapshot:
             if number != current.version:
                 return self.version(current.model_name, number)
         for v in self.versions:
-            if v.model_name == current.model_name and self.t("previous_alias") in v.aliases:
+            if v.model_name == current.model_name and self.thresholds.previous_alias in v.aliases:
                 return v
         return None
 
@@ -372,7 +386,7 @@ class Snapshot:
         return max(finished, key=lambda r: r.when) if finished else None
 
     def recent_runs(self) -> list[RunFact]:
-        return sorted(self.runs, key=lambda r: r.when, reverse=True)[: int(self.t("recent_runs"))]
+        return sorted(self.runs, key=lambda r: r.when, reverse=True)[: int(self.thresholds.recent_runs)]
 
 
 def parse_signature_inputs(mlmodel: dict[str, Any] | None) -> list[dict[str, Any]] | None:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from integrations.mlflow.client import Credentials, MlflowClient, MlflowError
 from integrations.mlflow.crypto import SecretUnreadable, decrypt_secret
+from integrations.mlflow.facts import Thresholds
 from integrations.mlflow.models import (
     ACTIVE_SYNC_STATES,
     MlflowConnection,
@@ -216,7 +217,7 @@ def sync_execute(*, sync_id: int, final_attempt: bool) -> SyncRun | None:
                 connection,
                 history,
                 page_size=settings.MLAUDIT_MLFLOW_PAGE_SIZE,
-                recent_runs=int({**connection.thresholds}.get("recent_runs", 10)),
+                recent_runs=Thresholds.from_stored(connection.thresholds).recent_runs,
             )
         store(sync, fetched, history)
     except MlflowError as exc:

@@ -1,7 +1,8 @@
 """The plumbing of the evidence rules: the Verdict a rule returns, the registry and shared helpers.
 
-The rules themselves are in integrations.mlflow.rules (features, data and model development) and
-integrations.mlflow.rules_infra (infrastructure and monitoring).
+The rules themselves are in integrations.mlflow.rules (features, data and model development),
+integrations.mlflow.rules_infra (infrastructure) and integrations.mlflow.rules_monitoring (monitoring);
+integrations.mlflow.ruleset lists them all in the rubric's order.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from django.utils.functional import Promise
 
 from evidence.levels import MANUAL, Observation, level
+from evidence.sources import FindingResult
 from evidence.wording import Wording, _
 from integrations.mlflow.facts import (
     RunFact,
@@ -20,7 +22,7 @@ from integrations.mlflow.facts import (
     VersionFact,
 )
 
-PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
+PASS, FAIL, UNKNOWN = FindingResult.PASS.value, FindingResult.FAIL.value, FindingResult.UNKNOWN.value
 DAY_MS = 86_400_000
 
 
@@ -45,17 +47,14 @@ class Rule:
     check: Callable[[Snapshot], Verdict]
 
 
-RULES: dict[str, Rule] = {}
+def rule(item: str, how_to: Promise, example: str = "") -> Callable[[Callable[[Snapshot], Verdict]], Rule]:
+    """Make a check function a Rule for one rubric item. Rules are listed, not registered: each rules
+    module names its rules in a tuple and integrations.mlflow.ruleset puts them together."""
 
+    def make(check: Callable[[Snapshot], Verdict]) -> Rule:
+        return Rule(item=item, how_to=how_to, example=example.strip(), check=check)
 
-def rule(
-    item: str, how_to: Promise, example: str = ""
-) -> Callable[[Callable[[Snapshot], Verdict]], Callable[[Snapshot], Verdict]]:
-    def register(check: Callable[[Snapshot], Verdict]) -> Callable[[Snapshot], Verdict]:
-        RULES[item] = Rule(item=item, how_to=how_to, example=example.strip(), check=check)
-        return check
-
-    return register
+    return make
 
 
 def run_observation(s: Snapshot, run: RunFact, subject: str | None = None, when: int | None = None) -> Observation:
@@ -95,10 +94,6 @@ def passed(
 def version_series(s: Snapshot, model_name: str) -> list[str]:
     """Every registered version of a model, oldest first, as level subjects."""
     return [f"v{v.version}" for v in s.versions_of(model_name)]
-
-
-def evaluate(snapshot: Snapshot) -> dict[str, Verdict]:
-    return {code: registered.check(snapshot) for code, registered in RULES.items()}
 
 
 def no_serving(s: Snapshot) -> Verdict:

@@ -24,13 +24,10 @@ from integrations.mlflow.facts import (
 )
 from integrations.mlflow.rulebook import (
     FAIL,
-    RULES,
     UNKNOWN,
-    Rule,
     Verdict,
     _,
     at_least_as_good,
-    evaluate,
     evidence_runs,
     no_serving,
     passed,
@@ -44,12 +41,12 @@ from integrations.mlflow.rulebook import (
 )
 
 
-def _artifact_rule(s: Snapshot, setting: str) -> tuple[Any, ...]:
-    """Shared by data-1 and data-2: which versions' runs logged an artifact whose name matches `setting`."""
+def _artifact_rule(s: Snapshot, names: list[str]) -> tuple[Any, ...]:
+    """Shared by data-1 and data-2: which versions' runs logged an artifact whose name matches one of `names`."""
     serving, run, missing = serving_and_run(s)
     if missing or serving is None or run is None:
         return None, None, [], missing or no_serving(s)
-    words = list(s.t(setting))
+    words = list(names)
     observations = [
         version_observation(s, v, r) for v, r in version_runs(s, serving.model_name) if r.artifact_matching(words)
     ]
@@ -71,7 +68,7 @@ with mlflow.start_run():
 """,
 )
 def feature_expectations_are_written_down(s: Snapshot) -> Verdict:
-    serving, run, observations, missing = _artifact_rule(s, "expectation_artifacts")
+    serving, run, observations, missing = _artifact_rule(s, s.thresholds.expectation_artifacts)
     if missing:
         return missing
     links = (s.version_link(serving), s.run_link(run))
@@ -79,7 +76,7 @@ def feature_expectations_are_written_down(s: Snapshot) -> Verdict:
         return Verdict(
             UNKNOWN, _("The artifacts of run {run} could not be listed.").format(run=short(run.run_id)), links=links
         )
-    found = run.artifact_matching(list(s.t("expectation_artifacts")))
+    found = run.artifact_matching(list(s.thresholds.expectation_artifacts))
     facts: dict[str, Any] = {"run": run.run_id, "artifacts": found[:10]}
     if not found:
         return Verdict(
@@ -117,7 +114,7 @@ mlflow.xgboost.autolog()          # logs feature_importance_weight.json on each 
 """,
 )
 def feature_contribution_is_measured(s: Snapshot) -> Verdict:
-    serving, run, observations, missing = _artifact_rule(s, "importance_artifacts")
+    serving, run, observations, missing = _artifact_rule(s, s.thresholds.importance_artifacts)
     if missing:
         return missing
     links = (s.version_link(serving), s.run_link(run))
@@ -125,7 +122,7 @@ def feature_contribution_is_measured(s: Snapshot) -> Verdict:
         return Verdict(
             UNKNOWN, _("The artifacts of run {run} could not be listed.").format(run=short(run.run_id)), links=links
         )
-    found = run.artifact_matching(list(s.t("importance_artifacts")))
+    found = run.artifact_matching(list(s.thresholds.importance_artifacts))
     if not found:
         return Verdict(
             FAIL,
@@ -217,7 +214,7 @@ with mlflow.start_run(run_name="sweep"):
 def hyperparameters_are_tuned(s: Snapshot) -> Verdict:
     if not s.runs:
         return Verdict(UNKNOWN, _("No runs were synced."))
-    minimum = int(s.t("min_sweep_runs"))
+    minimum = int(s.thresholds.min_sweep_runs)
     sweeps: list[tuple[str, list[RunFact]]] = []
     children: dict[str, list[RunFact]] = defaultdict(list)
     for run in s.runs:
@@ -264,7 +261,7 @@ def parent_or_first(s: Snapshot, key: str, group: list[RunFact]) -> RunFact:
 
 
 def _is_baseline(s: Snapshot, run: RunFact) -> bool:
-    words = [w.lower() for w in s.t("baseline_words")]
+    words = [w.lower() for w in s.thresholds.baseline_words]
     text = " ".join([run.name, *run.params.values()]).lower()
     return any(is_true(run.tags.get(w, "")) for w in words) or any(w in text for w in words)
 
@@ -398,7 +395,7 @@ def quality_is_sufficient_on_slices(s: Snapshot) -> Verdict:
             {"slices": slices},
             links,
         )
-    ratio, higher = float(s.t("slice_min_ratio")), s.better(base)
+    ratio, higher = float(s.thresholds.slice_min_ratio), s.better(base)
     floor = overall * ratio if higher else overall / ratio
     weak = {name: value for name, value in slices.items() if not at_least_as_good(value, floor, 0.0, higher=higher)}
     facts = {"metric": base, "overall": overall, "slices": slices, "floor": floor}
@@ -430,8 +427,8 @@ def quality_is_sufficient_on_slices(s: Snapshot) -> Verdict:
 
 
 def _fairness_keys(s: Snapshot, runs: list[RunFact]) -> list[str]:
-    words = [w.lower() for w in s.t("fairness_words")]
-    named = [w.lower() for w in s.t("fairness_metrics")]
+    words = [w.lower() for w in s.thresholds.fairness_words]
+    named = [w.lower() for w in s.thresholds.fairness_metrics]
     keys = []
     for r in runs:
         for key in r.metrics:
@@ -485,7 +482,12 @@ def inclusion_is_tested(s: Snapshot) -> Verdict:
     )
 
 
-# Registered after the rules above, so RULES follows the rubric's order.
-from integrations.mlflow import rules_infra  # noqa: E402
-
-__all__ = ["RULES", "Rule", "Verdict", "evaluate", "rules_infra"]
+DATA_AND_MODEL_RULES = (
+    feature_expectations_are_written_down,
+    feature_contribution_is_measured,
+    model_spec_is_checked_in,
+    hyperparameters_are_tuned,
+    simpler_model_is_not_better,
+    quality_is_sufficient_on_slices,
+    inclusion_is_tested,
+)

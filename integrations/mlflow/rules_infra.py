@@ -56,7 +56,7 @@ for attempt in (1, 2):                       # same code, params and data, twice
 """,
 )
 def training_is_reproducible(s: Snapshot) -> Verdict:
-    tolerance = float(s.t("reproducibility_tolerance"))
+    tolerance = float(s.thresholds.reproducibility_tolerance)
     groups: dict[tuple, list[RunFact]] = defaultdict(list)
     for run in s.runs:
         digests = run.training_digests or run.dataset_digests
@@ -118,7 +118,7 @@ with mlflow.start_run(run_name="e2e-smoke", tags={"ci": "github-actions"}):
 """,
 )
 def pipeline_is_integration_tested(s: Snapshot) -> Verdict:
-    words = [w.lower() for w in s.t("integration_words")]
+    words = [w.lower() for w in s.thresholds.integration_words]
     runs = sorted(
         (
             r
@@ -143,8 +143,8 @@ def pipeline_is_integration_tested(s: Snapshot) -> Verdict:
 
 
 def _approval(s: Snapshot, version: VersionFact) -> str:
-    approving = {v.lower() for v in s.t("approving_values")}
-    for tag in s.t("validation_tags"):
+    approving = {v.lower() for v in s.thresholds.approving_values}
+    for tag in s.thresholds.validation_tags:
         if version.tags.get(tag, "").strip().lower() in approving:
             return f"{tag}={version.tags[tag]}"
     return ""
@@ -244,7 +244,7 @@ def quality_validated_before_serving(s: Snapshot) -> Verdict:
 
 def _canary_before_serving(s: Snapshot, version: VersionFact) -> int | None:
     """When a canary alias was seen on the version strictly before the serving alias first pointed at it."""
-    canaries = set(s.t("canary_aliases"))
+    canaries = set(s.thresholds.canary_aliases)
     for sighting in s.alias_history:
         aliases = sighting.aliases.get(version.model_name, {})
         if aliases.get(s.serving_alias) == version.version:
@@ -274,16 +274,16 @@ def canary_preceded_serving(s: Snapshot) -> Verdict:
     if serving is None:
         return no_serving(s)
     links = (s.version_link(serving),)
-    approving = {v.lower() for v in s.t("approving_values")}
+    approving = {v.lower() for v in s.thresholds.approving_values}
 
     def canaried(version: VersionFact) -> int | None:
-        if any(version.tags.get(t, "").lower() in approving for t in s.t("canary_tags")):
+        if any(version.tags.get(t, "").lower() in approving for t in s.thresholds.canary_tags):
             return s.version_time(version)
         return _canary_before_serving(s, version)
 
     seen = canaried(serving)
     if seen is None:
-        if s.serving_since_ms(serving) is None and not any(serving.tags.get(t) for t in s.t("canary_tags")):
+        if s.serving_since_ms(serving) is None and not any(serving.tags.get(t) for t in s.thresholds.canary_tags):
             return Verdict(
                 UNKNOWN,
                 _("v{version} was already serving when mlaudit first saw it; no canary history yet.").format(
@@ -294,7 +294,7 @@ def canary_preceded_serving(s: Snapshot) -> Verdict:
         return Verdict(
             FAIL,
             _("v{version} became serving without a {aliases} alias first.").format(
-                version=serving.version, aliases="/".join(sorted(s.t("canary_aliases")))
+                version=serving.version, aliases="/".join(sorted(s.thresholds.canary_aliases))
             ),
             {},
             links,
@@ -351,7 +351,7 @@ def rollback_is_possible(s: Snapshot) -> Verdict:
         )
     sequence = s.serving_sequence(serving.model_name)
     rollbacks = [(seen, n) for (_a, earlier), (seen, n) in itertools.pairwise(sequence) if n < earlier]
-    has_previous_alias = s.t("previous_alias") in previous.aliases
+    has_previous_alias = s.thresholds.previous_alias in previous.aliases
     facts.update(rollbacks=len(rollbacks), previous_alias=has_previous_alias)
     if previous.artifacts_present is None:
         return Verdict(
@@ -379,4 +379,10 @@ def rollback_is_possible(s: Snapshot) -> Verdict:
     )
 
 
-from integrations.mlflow import rules_monitoring  # noqa: E402, F401  (registers the monitoring rules)
+INFRA_RULES = (
+    training_is_reproducible,
+    pipeline_is_integration_tested,
+    quality_validated_before_serving,
+    canary_preceded_serving,
+    rollback_is_possible,
+)

@@ -52,7 +52,7 @@ with mlflow.start_run(run_name="input-checks"):
 """,
 )
 def input_invariants_are_checked(s: Snapshot) -> Verdict:
-    words = list(s.t("input_check_words"))
+    words = list(s.thresholds.input_check_words)
     runs = sorted((r for r in s.runs if _check_keys(r, words)), key=lambda r: r.when)
     if not runs:
         return Verdict(FAIL, _("No run logs input data checks (drift, violations, missing rates)."), {})
@@ -88,7 +88,7 @@ def retraining_keeps_models_fresh(s: Snapshot) -> Verdict:
     if serving is None:
         return no_serving(s)
     links = (s.version_link(serving),)
-    limit = float(s.t("max_serving_age_days"))
+    limit = float(s.thresholds.max_serving_age_days)
     made = s.version_time(serving)
     if not made:
         return Verdict(UNKNOWN, _("The serving version has no creation time."), links=links)
@@ -150,7 +150,7 @@ mlflow.log_metrics({"nan_count": int(np.isnan(preds).sum()), "inf_count": int(np
 """,
 )
 def numerical_stability_is_checked(s: Snapshot) -> Verdict:
-    words = list(s.t("stability_check_words"))
+    words = list(s.thresholds.stability_check_words)
     checks = sorted((r for r in s.runs if _check_keys(r, words)), key=lambda r: r.when)
     recent = s.recent_runs()
     bad = {r.run_id: sorted(k for k, v in r.metrics.items() if not finite(v)) for r in recent}
@@ -191,7 +191,7 @@ def numerical_stability_is_checked(s: Snapshot) -> Verdict:
 
 
 def _latency(s: Snapshot, runs: list[RunFact]) -> tuple[str, float] | None:
-    for key in s.t("latency_metrics"):
+    for key in s.thresholds.latency_metrics:
         for run in runs:
             if key in run.metrics:
                 return key, run.metrics[key]
@@ -227,7 +227,7 @@ def computing_performance_has_not_regressed(s: Snapshot) -> Verdict:
         return Verdict(
             UNKNOWN, _("v{previous} logged no {metric}.").format(previous=previous.version, metric=ours[0]), {}, links
         )
-    tolerance = float(s.t("latency_tolerance"))
+    tolerance = float(s.thresholds.latency_tolerance)
     facts = {"metric": ours[0], "serving": ours[1], "previous": theirs, "tolerance": tolerance}
     if not at_least_as_good(ours[1], theirs, tolerance, higher=False):
         return Verdict(
@@ -304,7 +304,7 @@ def prediction_quality_has_not_regressed(s: Snapshot) -> Verdict:
     assert base is not None
     first, latest = backtests[0], backtests[-1]
     old, new = first.metrics[s.quality_key(first, base) or base], latest.metrics[s.quality_key(latest, base) or base]
-    tolerance = max(float(s.t("quality_tolerance")), 0.0)
+    tolerance = max(float(s.thresholds.quality_tolerance), 0.0)
     links += tuple(s.run_link(r) for r in backtests[-3:])
     facts = {"metric": base, "first": old, "latest": new, "backtests": len(backtests)}
     if not at_least_as_good(new, old, tolerance, higher=s.better(base)):
@@ -344,3 +344,12 @@ def split_or_none(key: str) -> str | None:
 
     split = split_metric(key)
     return split[1] if split else None
+
+
+MONITORING_RULES = (
+    input_invariants_are_checked,
+    retraining_keeps_models_fresh,
+    numerical_stability_is_checked,
+    computing_performance_has_not_regressed,
+    prediction_quality_has_not_regressed,
+)

@@ -12,7 +12,7 @@ from audits.models import Audit, Project, Role
 from audits.selectors import audit_status_map, has_role, visible_projects
 from evidence.sources import EvidenceFinding, snapshot_key
 from integrations.mlflow.models import ACTIVE_SYNC_STATES, AcceptedFinding, Finding, MlflowConnection, SyncRun
-from integrations.mlflow.rules import RULES
+from integrations.mlflow.ruleset import RULES
 from rubric.models import Item
 from rubric.scoring import NOT_DONE, points_for, score_answers
 from rubric.selectors import default_rubric, rubric_spec

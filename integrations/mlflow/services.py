@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from pydantic import ValidationError as PydanticValidationError
 
 from audits.models import Audit, Project, Role
 from audits.selectors import has_role
@@ -23,7 +23,7 @@ from evidence.sources import SOURCE_LABELS, SOURCES, EvidenceFinding, FindingRes
 from integrations.mlflow import jobs
 from integrations.mlflow.client import MlflowError, check_url
 from integrations.mlflow.crypto import SecretUnreadable, encrypt_secret
-from integrations.mlflow.facts import DEFAULT_THRESHOLDS, OPTIONAL_KINDS
+from integrations.mlflow.facts import Thresholds
 from integrations.mlflow.jobs import SyncRetry as SyncRetry  # re-exported: callers run syncs through services
 from integrations.mlflow.jobs import client_for
 from integrations.mlflow.jobs import sync_execute as sync_execute
@@ -82,37 +82,38 @@ def validate_tracking_uri(uri: str) -> str:
 
 
 def validate_thresholds(value: Any) -> dict[str, Any]:
-    """Known names only, each of the kind of its default (number ≥ 0, text, yes/no, non-empty list of texts).
-
-    A setting the rules could not use is refused here, naming it, rather than silently ignored at sync time.
+    """Known names only, each of its kind in ``facts.Thresholds`` (number ≥ 0, text, yes/no, non-empty list of
+    texts). A setting the rules could not use is refused here, naming it, rather than ignored at sync time.
     """
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise ValidationError({"thresholds": [_("Thresholds must be an object.")]})
     errors = []
-    for name, given in value.items():
-        if name not in DEFAULT_THRESHOLDS:
-            errors.append(_("Unknown threshold “%(name)s”.") % {"name": name})
-            continue
-        default = DEFAULT_THRESHOLDS[name]
-        kind: type = OPTIONAL_KINDS.get(name, type(default))
-        if kind is bool:
-            if not isinstance(given, bool):
-                errors.append(_("“%(name)s” must be true or false.") % {"name": name})
-        elif kind in (int, float):
-            if isinstance(given, bool) or not isinstance(given, int | float) or not math.isfinite(given) or given < 0:
-                errors.append(_("“%(name)s” must be a number of at least 0.") % {"name": name})
-        elif kind is list:
-            if not isinstance(given, list) or not given or not all(isinstance(v, str) and v.strip() for v in given):
-                errors.append(_("“%(name)s” must be a non-empty list of non-empty texts.") % {"name": name})
-        elif not isinstance(given, str) or not given.strip():
-            errors.append(_("“%(name)s” must be a text.") % {"name": name})
+    try:
+        Thresholds.model_validate({name: given for name, given in value.items() if given is not None})
+    except PydanticValidationError as exc:
+        for name in dict.fromkeys(str(error["loc"][0]) for error in exc.errors()):
+            errors.append(_threshold_problem(name))
     if contains_nul(value):  # PostgreSQL cannot store it in the JSON column
         errors.append(nul_message())
     if errors:
         raise ValidationError({"thresholds": errors})
     return dict(value)
+
+
+def _threshold_problem(name: str) -> str:
+    field = Thresholds.model_fields.get(name)
+    if field is None:
+        return _("Unknown threshold “%(name)s”.") % {"name": name}
+    kind = str(field.annotation)
+    if "bool" in kind:
+        return _("“%(name)s” must be true or false.") % {"name": name}
+    if "list" in kind:
+        return _("“%(name)s” must be a non-empty list of non-empty texts.") % {"name": name}
+    if "int" in kind or "float" in kind:
+        return _("“%(name)s” must be a number of at least 0.") % {"name": name}
+    return _("“%(name)s” must be a text.") % {"name": name}
 
 
 def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from integrations.mlflow.client import (
     ArtifactUnavailable,
     MlflowError,
     MlflowNotFound,
+    MlflowReader,
     to_float,
 )
 from integrations.mlflow.facts import PARENT_TAG, AliasSighting, DatasetFact, RunFact, Snapshot, VersionFact
@@ -38,7 +39,7 @@ from integrations.mlflow.models import (
     SyncState,
 )
 from integrations.mlflow.rulebook import Verdict, Wording
-from integrations.mlflow.rules import evaluate
+from integrations.mlflow.ruleset import evaluate
 
 log = logging.getLogger(__name__)
 WRITE_BATCH = 1000
@@ -112,7 +113,12 @@ def _serving_number(versions: list[dict], aliases: dict[str, int], alias: str) -
 
 
 def fetch(
-    client: Any, connection: MlflowConnection, history: list[AliasSighting], *, page_size: int, recent_runs: int
+    client: MlflowReader,
+    connection: MlflowConnection,
+    history: list[AliasSighting],
+    *,
+    page_size: int,
+    recent_runs: int,
 ) -> Fetched:
     experiments = [client.get_experiment(str(x)) for x in connection.experiments]
     experiment_ids = [str(x["experiment_id"]) for x in experiments]
@@ -173,7 +179,7 @@ ARTIFACT_RUNS = 20  # the runs behind the newest registered versions whose artif
 ARTIFACT_ENTRIES = 200
 
 
-def _list_version_run_artifacts(client: Any, fetched: Fetched) -> None:
+def _list_version_run_artifacts(client: MlflowReader, fetched: Fetched) -> None:
     """Artifact names (root and one level down) of the runs behind the newest versions; None when unreadable."""
     newest = sorted(fetched.versions, key=lambda v: v.version, reverse=True)[:ARTIFACT_RUNS]
     wanted = {v.run_id for v in newest if v.run_id}
@@ -193,7 +199,9 @@ def _list_version_run_artifacts(client: Any, fetched: Fetched) -> None:
         fetched.runs[index] = replace(run, artifacts=tuple(names[:ARTIFACT_ENTRIES]))
 
 
-def _read_model_files(client: Any, name: str, number: int, *, with_mlmodel: bool) -> tuple[dict | None, bool | None]:
+def _read_model_files(
+    client: MlflowReader, name: str, number: int, *, with_mlmodel: bool
+) -> tuple[dict | None, bool | None]:
     try:
         uri = client.model_version_artifact_uri(name, number)
         files = client.list_artifacts(uri)
@@ -215,7 +223,7 @@ def _read_model_files(client: Any, name: str, number: int, *, with_mlmodel: bool
         return None, True
 
 
-def _check_histories(client: Any, fetched: Fetched, recent_runs: int) -> None:
+def _check_histories(client: MlflowReader, fetched: Fetched, recent_runs: int) -> None:
     recent = sorted(fetched.runs, key=lambda r: r.start_time or 0, reverse=True)[:recent_runs]
     runs_by_key: dict[str, list[str]] = {}
     for run in recent:

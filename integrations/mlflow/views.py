@@ -20,7 +20,7 @@ from integrations.mlflow import selectors, services, webhooks
 from integrations.mlflow.api.serializers import SyncOutput
 from integrations.mlflow.forms import ConnectionForm
 from integrations.mlflow.models import ACTIVE_SYNC_STATES, MlflowConnection
-from integrations.mlflow.rules import RULES
+from integrations.mlflow.ruleset import RULES
 
 
 def _project_url(project: Project) -> str:

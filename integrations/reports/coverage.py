@@ -58,7 +58,7 @@ REPORT_CONVENTIONS: dict[str, dict[str, object]] = {
 
 def coverage() -> dict[str, dict[str, str]]:
     """item → {source: convention} for every item some source can back, MLflow included."""
-    from integrations.mlflow.rulebook import RULES
+    from integrations.mlflow.ruleset import RULES
 
     table: dict[str, dict[str, str]] = {}
     for code, rule in RULES.items():

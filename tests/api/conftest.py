@@ -35,12 +35,6 @@ def known_answers() -> list[dict[str, object]]:
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The role fixtures create five users; the production hasher is deliberately slow.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def fresh_throttle_counts(settings):
     # Throttle counters outlive a test's database transaction: each test counts in a cache of its own
     # in memory (never the Redis that REDIS_URL may name, which other tests share).
@@ -95,3 +89,14 @@ def answered_audit(draft_audit: Audit, manager) -> Audit:
 @pytest.fixture
 def submitted_audit(answered_audit: Audit, manager) -> Audit:
     return audit_submit(actor=manager, audit=answered_audit)
+
+
+@pytest.fixture
+def throttle_rates(monkeypatch):
+    """Set the API's request rates for one test, as DRF reads them (bound to the throttle classes at import)."""
+    from rest_framework.throttling import SimpleRateThrottle
+
+    def set_rates(**rates: str) -> None:
+        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {**SimpleRateThrottle.THROTTLE_RATES, **rates})
+
+    return set_rates

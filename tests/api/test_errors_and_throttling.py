@@ -68,11 +68,8 @@ def test_unsupported_method_is_405_in_the_envelope(client_as, project, viewer):
     assert response.json()["error"]["code"] == "method_not_allowed"
 
 
-def test_each_token_has_its_own_request_budget(settings, token_client, project, viewer):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"user": "3/minute", "anon": "2/minute"},
-    }
+def test_each_token_has_its_own_request_budget(settings, token_client, project, viewer, throttle_rates):
+    throttle_rates(user="3/minute", anon="2/minute")
     first, second = token_client(viewer), token_client(viewer)
     assert [first.get("/api/v1/projects/").status_code for _ in range(4)] == [200, 200, 200, 429]
     throttled = first.get("/api/v1/projects/")
@@ -81,11 +78,8 @@ def test_each_token_has_its_own_request_budget(settings, token_client, project, 
     assert second.get("/api/v1/projects/").status_code == 200
 
 
-def test_anonymous_clients_are_throttled_separately(settings, project):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"user": "3/minute", "anon": "2/minute"},
-    }
+def test_anonymous_clients_are_throttled_separately(settings, project, throttle_rates):
+    throttle_rates(user="3/minute", anon="2/minute")
     Project.objects.filter(pk=project.pk).update(badge_public=True)
     anonymous = APIClient()
     codes = [anonymous.get("/api/v1/projects/search-ranking/badge.svg").status_code for _ in range(3)]
@@ -103,7 +97,7 @@ def test_throttle_rates_come_from_the_environment():
     assert "'user': '7/hour'" in out and "'anon': '5/day'" in out
 
 
-def test_throttle_counts_can_be_kept_in_redis_for_all_workers(settings, token_client, project, viewer):
+def test_throttle_counts_can_be_kept_in_redis_for_all_workers(settings, token_client, project, viewer, throttle_rates):
     redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     prefix = f"mlaudit-test-throttle-{uuid.uuid4().hex}"
     settings.CACHES = {
@@ -114,10 +108,7 @@ def test_throttle_counts_can_be_kept_in_redis_for_all_workers(settings, token_cl
             "KEY_PREFIX": prefix,
         },
     }
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"user": "2/minute", "anon": "2/minute"},
-    }
+    throttle_rates(user="2/minute", anon="2/minute")
     client = token_client(viewer)
     token = viewer.api_tokens.get()
     try:
@@ -134,7 +125,7 @@ def closed_port() -> int:
 
 
 def test_with_the_throttle_cache_unreachable_the_api_answers_and_counts_per_process(
-    settings, token_client, project, viewer, caplog
+    settings, token_client, project, viewer, caplog, throttle_rates
 ):
     in_memory = settings.CACHES
     settings.CACHES = {
@@ -144,10 +135,7 @@ def test_with_the_throttle_cache_unreachable_the_api_answers_and_counts_per_proc
             "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
         },
     }
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"user": "3/minute", "anon": "2/minute"},
-    }
+    throttle_rates(user="3/minute", anon="2/minute")
     Project.objects.filter(pk=project.pk).update(badge_public=True)
     anonymous, signed_in = APIClient(), token_client(viewer)
     try:
@@ -163,12 +151,9 @@ def test_with_the_throttle_cache_unreachable_the_api_answers_and_counts_per_proc
     assert len(warnings) == 1  # once per period, not per request
 
 
-def test_a_forged_forwarded_for_header_does_not_escape_the_anonymous_limit(settings, project):
+def test_a_forged_forwarded_for_header_does_not_escape_the_anonymous_limit(settings, project, throttle_rates):
     settings.TRUSTED_PROXY_COUNT = 0  # clients reach gunicorn directly
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"user": "600/minute", "anon": "60/minute"},
-    }
+    throttle_rates(user="600/minute", anon="60/minute")
     Project.objects.filter(pk=project.pk).update(badge_public=True)
     anonymous = APIClient()
     badge = "/api/v1/projects/search-ranking/badge.svg"
@@ -176,12 +161,9 @@ def test_a_forged_forwarded_for_header_does_not_escape_the_anonymous_limit(setti
     assert codes.count(200) == 60 and codes.count(429) == 10
 
 
-def test_behind_a_proxy_only_the_address_it_appended_counts(settings, project):
+def test_behind_a_proxy_only_the_address_it_appended_counts(settings, project, throttle_rates):
     settings.TRUSTED_PROXY_COUNT = 1
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"user": "600/minute", "anon": "3/minute"},
-    }
+    throttle_rates(user="600/minute", anon="3/minute")
     Project.objects.filter(pk=project.pk).update(badge_public=True)
     anonymous = APIClient()
     badge = "/api/v1/projects/search-ranking/badge.svg"

@@ -214,14 +214,17 @@ def test_signed_in_pages_run_only_scripts_the_content_security_policy_allows(dep
     for path in ("/", "/projects/", "/teams/"):
         response = deployment.get(path, headers=VIA_PROXY, cookies=deployment.session)
         assert response.status_code == 200, path
-        nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
+        # django-csp names a nonce only on pages whose templates used one.
+        allowed = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"])
+        nonce = allowed.group(1) if allowed else None
         for tag in re.findall(r"<script\b[^>]*>", response.text):
             source = re.search(r'\ssrc="([^"]*)"', tag)
             if source:
                 assert source.group(1).startswith("/static/"), f"{path}: {tag} loads a script from elsewhere"
             else:
                 data_only = 'type="application/json"' in tag
-                assert data_only or f'nonce="{nonce}"' in tag, f"{path}: inline {tag} has no nonce and would not run"
+                runs = nonce is not None and f'nonce="{nonce}"' in tag
+                assert data_only or runs, f"{path}: inline {tag} has no nonce and would not run"
 
 
 def test_responses_carry_the_production_security_headers(deployment):
@@ -231,7 +234,7 @@ def test_responses_carry_the_production_security_headers(deployment):
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     policy = response.headers["Content-Security-Policy"]
-    assert "script-src 'self' 'nonce-" in policy
+    assert "script-src 'self'" in policy
     assert "frame-ancestors 'none'" in policy
 
 

@@ -8,9 +8,8 @@ import subprocess
 import sys
 
 from django.template import engines
-from django.test import RequestFactory
 
-from config.security import csp_nonce
+from config.security import csp_settings, directives_from_header
 from tests.deploy.conftest import ROOT, production_env
 
 
@@ -56,7 +55,7 @@ def test_production_turns_on_https_hsts_and_secure_cookies_and_reads_the_databas
             "SESSION_COOKIE_SECURE",
             "CSRF_COOKIE_SECURE",
             "X_FRAME_OPTIONS",
-            "CSP_REPORT_ONLY",
+            "CONTENT_SECURITY_POLICY_REPORT_ONLY",
             "TRUSTED_PROXY_COUNT",
             "DATABASES",
         ],
@@ -70,7 +69,7 @@ def test_production_turns_on_https_hsts_and_secure_cookies_and_reads_the_databas
         "SESSION_COOKIE_SECURE": True,
         "CSRF_COOKIE_SECURE": True,
         "X_FRAME_OPTIONS": "DENY",
-        "CSP_REPORT_ONLY": False,
+        "CONTENT_SECURITY_POLICY_REPORT_ONLY": None,
         "TRUSTED_PROXY_COUNT": 1,
     }
 
@@ -92,27 +91,51 @@ def test_the_security_settings_can_be_tuned_from_the_environment(tmp_path):
     }
 
 
-def test_every_page_gets_a_content_security_policy_with_a_fresh_nonce(client, settings):
-    settings.CSP_REPORT_ONLY = False
-    first = client.get("/accounts/login/")["Content-Security-Policy"]
-    second = client.get("/accounts/login/")["Content-Security-Policy"]
-    nonces = [re.search(r"'nonce-([\w-]+)'", policy).group(1) for policy in (first, second)]
-    assert nonces[0] != nonces[1]
-    assert "default-src 'self'" in first
-    assert "object-src 'none'" in first
-    assert "https:" not in first  # no third-party script or style source
+def enforce(settings, header=None):
+    settings.CONTENT_SECURITY_POLICY, settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = csp_settings(
+        header, report_only=False
+    )
+
+
+def test_every_page_gets_a_content_security_policy_that_allows_only_this_sites_scripts(client, settings):
+    enforce(settings)
+    policy = client.get("/accounts/login/")["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "script-src 'self'" in policy
+    assert "object-src 'none'" in policy
+    assert "https:" not in policy  # no third-party script or style source
+    assert "'nonce-" not in policy  # the sign-in page has no inline script, so none is allowed
+
+
+def test_a_template_with_an_inline_script_gets_a_fresh_nonce_in_the_header_and_the_tag(rf, settings):
+    from csp.middleware import CSPMiddleware
+    from django.http import HttpResponse
+
+    enforce(settings)
+    template = engines["django"].from_string('<script nonce="{{ CSP_NONCE }}"></script>')
+    seen = []
+    for _ in range(2):
+        request = rf.get("/")
+        response = CSPMiddleware(lambda r: HttpResponse(template.render(request=r)))(request)
+        nonce = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"]).group(1)
+        assert response.content.decode() == f'<script nonce="{nonce}"></script>'
+        seen.append(nonce)
+    assert seen[0] != seen[1]
 
 
 def test_in_development_the_policy_is_only_reported(client, settings):
-    settings.CSP_REPORT_ONLY = True
+    settings.CONTENT_SECURITY_POLICY, settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = csp_settings(
+        None, report_only=True
+    )
     response = client.get("/accounts/login/")
     assert "Content-Security-Policy" not in response
     assert "script-src 'self'" in response["Content-Security-Policy-Report-Only"]
 
 
-def test_templates_get_the_request_nonce_for_inline_scripts():
-    request = RequestFactory().get("/")
-    request.csp_nonce = "n0nce"
-    template = engines["django"].from_string('<script nonce="{{ csp_nonce }}"></script>')
-    assert template.render(request=request) == '<script nonce="n0nce"></script>'
-    assert csp_nonce(RequestFactory().get("/")) == {"csp_nonce": ""}
+def test_an_operator_can_replace_the_policy_with_a_whole_header_or_turn_it_off(client, settings):
+    enforce(settings, "default-src 'self'; script-src 'self' 'nonce-{nonce}' https://cdn.example.com")
+    assert "default-src 'self'" in client.get("/accounts/login/")["Content-Security-Policy"]
+    assert "https://cdn.example.com" in client.get("/accounts/login/")["Content-Security-Policy"]
+    assert directives_from_header("script-src 'self' 'nonce-{nonce}'")["script-src"][1] != "'nonce-{nonce}'"
+    enforce(settings, "")
+    assert "Content-Security-Policy" not in client.get("/accounts/login/")

@@ -16,7 +16,7 @@ from audits.models import Answer
 from audits.services import audit_start, audit_submit
 from integrations.mlflow import services
 from integrations.mlflow.models import AcceptedFinding, Finding, MlflowConnection, SyncRun, SyncState, SyncTrigger
-from integrations.mlflow.rulebook import RULES
+from integrations.mlflow.ruleset import RULES
 from integrations.mlflow.selectors import findings_for_audit
 from tests.conftest import PASSWORD
 from tests.mlflow.server import ADMIN_PASSWORD, ADMIN_USER
@@ -26,7 +26,6 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def quick(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MLAUDIT_MLFLOW_HTTP_RETRIES = 1
     settings.MLAUDIT_MLFLOW_HTTP_BACKOFF = 0.05
     cache.clear()

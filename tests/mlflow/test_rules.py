@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from integrations.mlflow.facts import AliasSighting, DatasetFact, RunFact, Snapshot, VersionFact, split_metric
-from integrations.mlflow.rules import RULES
+from integrations.mlflow.ruleset import RULES
 
 DAY = 86_400_000
 NOW = 1_800_000_000_000

@@ -53,9 +53,3 @@ def users(manager, editor, viewer, outsider, staff) -> dict:
         "manager": manager,
         "staff": staff,
     }
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The shared fixtures create five users per test; the real hasher makes that the slowest part."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
