@@ -14,11 +14,6 @@ from tests.conftest import make_user
 JUSTIFICATION = "A single global model: there are no data slices to compare."
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def second_manager(team):
     user = make_user("magnus")
