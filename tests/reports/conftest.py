@@ -3,7 +3,6 @@
 from tests.api.conftest import (  # noqa: F401
     api_client,
     client_as,
-    fast_password_hashing,
     fresh_throttle_counts,
     token_client,
 )
