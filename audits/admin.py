@@ -117,3 +117,10 @@ class AnswerChangeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# Tags and campaigns, defined with their feature (audits/campaigns/admin.py).
+from audits.campaigns import admin as campaign_admin  # noqa: E402, F401
+
+# Notifications' admin lives with the feature; importing it registers it.
+from audits.notifications import admin as notification_admin  # noqa: E402, F401

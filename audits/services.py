@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -14,9 +15,11 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from audits.assignments.carry import carry_over_assignments
 from audits.exemptions.requests import carried_answer, clean_request, exemption_fields
 from audits.exemptions.rules import counted_status
 from audits.models import Answer, AnswerChange, Audit, AuditStatus, Membership, Project, Role, Team
+from audits.notifications.tasks import audit_submitted
 from audits.selectors import audit_score, has_audit_role, has_role, latest_submitted_audit
 from audits.validators import contains_nul, nul_message, reject_nul
 from rubric.models import AnswerStatus, Item, Rubric
@@ -229,6 +232,7 @@ def audit_start(*, actor: Any, project: Project, rubric: Rubric | None = None, c
         audit = Audit.objects.create(project=project, rubric=rubric, created_by=actor, copied_from=source)
         if source is not None:
             _carry_over_answers(source, audit)
+            carry_over_assignments(source, audit)
     return audit
 
 
@@ -534,6 +538,8 @@ def audit_submit(*, actor: Any, audit: Audit) -> Audit:
         locked.exempted_count = len(result.exempted)
         locked.save()
         project_refresh_latest_audits(project_rows)
+        # A lower score or band than the audit before is a regression alert (audits/notifications).
+        transaction.on_commit(partial(audit_submitted, locked.pk), robust=True)
     return locked
 
 

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from audits.assignments import views as assignments
 from audits.exemptions import views as exemptions
 from audits.views import answers, projects, questionnaire, teams
 
@@ -14,6 +15,7 @@ urlpatterns = [
     path("audits/<int:audit_id>/", questionnaire.audit_detail, name="audit-detail"),
     path("audits/<int:audit_id>/answers/<slug:item_code>/", answers.answer_save, name="answer-save"),
     path("audits/<int:audit_id>/items/<slug:item_code>/history/", questionnaire.item_history, name="item-history"),
+    path("audits/<int:audit_id>/items/<slug:item_code>/owner/", assignments.item_owner, name="item-owner"),
     path("audits/<int:audit_id>/submit/", questionnaire.audit_submit, name="audit-submit"),
     path("audits/<int:audit_id>/history/", questionnaire.audit_history, name="audit-history"),
     path(

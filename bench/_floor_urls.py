@@ -28,7 +28,8 @@ def portfolio_floor(request: HttpRequest) -> JsonResponse:
     latest_ids = [row[6] for row in rows if row[6] is not None]
     missed = _rows(bench.MOST_MISSED_SQL, [latest_ids])
     heatmap = _rows(bench.HEATMAP_SQL, [latest_ids[: bench.PAGE_SIZE]])
-    return JsonResponse({"rows": rows, "missed": missed, "heatmap": heatmap}, safe=False)
+    history = _rows(bench.HISTORY_SQL, [request.user.pk, bench.history_end()])
+    return JsonResponse({"rows": rows, "missed": missed, "heatmap": heatmap, "history": history}, safe=False)
 
 
 def trend_floor(request: HttpRequest, project_id: int) -> JsonResponse:

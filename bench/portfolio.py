@@ -53,6 +53,15 @@ HEATMAP_SQL = """
 SELECT ans.audit_id, i.code, ans.status FROM audits_answer ans JOIN rubric_item i ON i.id = ans.item_id
 WHERE ans.audit_id = ANY(%s)
 """
+# ... and every submitted audit of those projects until the end of this month, for the bands per month and
+# their median (audits.dashboards.portfolio_history, one row per audit; the rollup reads the rows above).
+HISTORY_SQL = """
+SELECT a.project_id, a.submitted_at, a.final_score, a.band_label FROM audits_audit a
+WHERE a.project_id IN (SELECT p.id FROM audits_project p JOIN audits_membership m ON m.team_id = p.team_id
+                       AND m.user_id = %s)
+  AND a.status = 'submitted' AND a.submitted_at < %s
+ORDER BY a.project_id, a.submitted_at, a.id
+"""
 # The numbers the trend page shows: every submitted audit's frozen scores, oldest first, if the user may see them.
 TREND_SQL = """
 SELECT a.id, a.submitted_at, a.final_score, a.section_scores, u.username
@@ -115,6 +124,18 @@ def open_bench_database(default_name: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+
+
+def history_end() -> Any:
+    """The end of the current month in the site's time zone: where the portfolio's months stop."""
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    from audits.dashboards.portfolio_history import _next_month
+
+    start = _next_month(timezone.localdate())
+    return timezone.make_aware(datetime(start.year, start.month, 1))
 
 
 def interleaved_timings_ms(actions: list[Callable[[], Any]], repeat: int = REPEAT) -> list[list[float]]:
@@ -231,6 +252,8 @@ def measure() -> int:
             cursor.execute(MOST_MISSED_SQL, [latest_ids])
             cursor.fetchall()
             cursor.execute(HEATMAP_SQL, [latest_ids[:PAGE_SIZE]])
+            cursor.fetchall()
+            cursor.execute(HISTORY_SQL, [user.pk, history_end()])
             cursor.fetchall()
 
     def trend_sql() -> None:

@@ -301,6 +301,21 @@ MLAUDIT_NOTIFY_RETRY_MAX = env.float("MLAUDIT_NOTIFY_RETRY_MAX", default=600.0)
 CELERY_BEAT_SCHEDULE |= {
     # Deliveries whose task the broker refused or lost are sent again; the ledger keeps them from sending twice.
     "notifications-resend-pending": {"task": "notifications.resend_pending", "schedule": 600.0},
+    # Daily: audits due in 14 days, today, or overdue (each reminder fires once, by its key).
+    "notifications-scan-due-audits": {
+        "task": "notifications.scan_due_audits",
+        "schedule": crontab(hour=env.int("MLAUDIT_NOTIFY_DAILY_HOUR", default=7), minute=0),
+    },
+    # Weekly: one digest per team.
+    "notifications-weekly-digests": {
+        "task": "notifications.send_weekly_digests",
+        "schedule": crontab(hour=env.int("MLAUDIT_NOTIFY_DAILY_HOUR", default=7), minute=15, day_of_week="mon"),
+    },
+}
+
+# Campaign reminders (audits/campaigns; README "Campaigns"): once a day, at the points before each due date.
+CELERY_BEAT_SCHEDULE |= {
+    "campaigns-dispatch-reminders": {"task": "campaigns.dispatch_reminders", "schedule": 86400.0},
 }
 
 # Exemptions (audits/exemptions; README "Not applicable and exemptions"): once a day, teams are told of the
@@ -374,6 +389,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two choice sets share the field name "kind": each keeps a name of its own (the reports' one as before).
+    "ENUM_NAME_OVERRIDES": {
+        "KindEnum": "integrations.reports.models.ReportKind",
+        "NotificationChannelKindEnum": "audits.models.notifications.ChannelKind",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "audits.api.schema.constrain_path_parameters",

@@ -8,6 +8,8 @@ urlpatterns = [
     path("api/v1/", include("integrations.mlflow.api.urls")),
     path("api/v1/", include("integrations.reports.api_urls")),
     path("api/v1/", include("evidence.api_urls")),
+    path("api/v1/", include("audits.campaigns.api_urls")),
+    path("api/v1/", include("audits.notifications.api_urls")),
     path("api/v1/", include("audits.api.urls")),
     path("api/", include("audits.api.schema_urls")),
     path("account/", include("audits.api.page_urls")),
@@ -18,6 +20,8 @@ urlpatterns = [
     # Before Django's own: rate-limited, and the mail is sent by a task (audits/views/accounts.py).
     path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("campaigns/", include("audits.campaigns.urls")),
+    path("", include("audits.notifications.urls")),
     path("", include("audits.dashboard_urls")),
     path("", include("audits.urls")),
 ]

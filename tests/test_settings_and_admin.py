@@ -43,6 +43,8 @@ def test_admin_lists_every_model(admin_client, rubric):
         "/admin/audits/audit/",
         "/admin/audits/answer/",
         "/admin/audits/answerchange/",
+        "/admin/audits/tag/",
+        "/admin/audits/campaign/",
         f"/admin/rubric/rubric/{rubric.pk}/change/",
     ]:
         assert admin_client.get(url).status_code == 200, url

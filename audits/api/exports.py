@@ -12,10 +12,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audits.exemptions.rules import audit_score_day, counted_statuses, exemption_state
 from audits.formatting import plain
 from audits.models import EXEMPTION_STATE_LABELS, Audit
+from audits.planning.selectors import audit_next_steps
+from audits.planning.serializers import next_steps_payload
 from audits.selectors import audit_answers, audit_score
 from rubric.models import status_label
 from rubric.selectors import rubric_with_structure
@@ -89,6 +92,7 @@ def audit_export_data(*, audit: Audit) -> dict[str, Any]:
         "band": result.band,
         "weakest": list(result.weakest),
         "sections": sections,
+        "next_steps": next_steps_payload(audit_next_steps(audit=audit, statuses=counted)),
     }
 
 
@@ -230,6 +234,7 @@ def render_markdown(data: dict[str, Any]) -> str:
             f"| {section['answered']} / {section['total']} |"
         )
     lines += ["", _("The final score is the lowest section score."), ""]
+    lines += _next_steps_markdown(data)
     for section in data["sections"]:
         lines += [
             f"## {md_text(section['title'])} ({plain(section['score'])} / {plain(section['max'])})",
@@ -245,3 +250,33 @@ def render_markdown(data: dict[str, Any]) -> str:
             )
         lines.append("")
     return "\n".join(lines)
+
+
+def _next_steps_markdown(data: dict[str, Any]) -> list[str]:
+    """The path to the next band (audits.planning): which answers to raise, and who owns each."""
+    plan = data.get("next_steps")
+    if not plan or not plan["changes"]:
+        return []
+    titles = {item["code"]: item["title"] for section in data["sections"] for item in section["items"]}
+    goal = md_text(plan["target_band"]) if plan["target_band"] else plain(plan["target"])
+    lines = [
+        f"## {_('Next steps')}",
+        "",
+        ngettext(
+            "%(n)s change reaches %(goal)s (final score %(after)s):",
+            "%(n)s changes reach %(goal)s (final score %(after)s):",
+            len(plan["changes"]),
+        )
+        % {"n": len(plan["changes"]), "goal": f"*{goal}*", "after": plan["final_after"]},
+        "",
+        f"| {_('Test')} | {_('Now')} | {_('Then')} | {_('Gain')} | {_('Owner')} |",
+        "|---|---|---|---:|---|",
+    ]
+    for change in plan["changes"]:
+        lines.append(
+            f"| `{change['item'].replace('`', '')}` {_cell(titles.get(change['item'], ''))} "
+            f"| {_status_label(change['from'])} | {_status_label(change['to'])} | +{change['gain']} "
+            f"| {_cell(change['owner'] or '—')} |"
+        )
+    lines.append("")
+    return lines

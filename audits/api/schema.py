@@ -64,6 +64,7 @@ PROJECT_EXAMPLE = {
     "created_at": "2026-01-12T09:30:00Z",
     "updated_at": "2026-03-02T16:05:00Z",
     "latest": {"audit": 12, "final": 2.5, "band": "Reasonably tested", "submitted_at": "2026-03-02T16:05:00Z"},
+    "tags": ["production"],
 }
 AUDIT_SUMMARY_EXAMPLE = {
     "id": 12,

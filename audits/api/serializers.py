@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from audits.formatting import plain
-from audits.models import AUDIT_CADENCE_MAX_DAYS, AUDIT_CADENCE_MIN_DAYS, Project
+from audits.models import AUDIT_CADENCE_MAX_DAYS, AUDIT_CADENCE_MIN_DAYS, TAG_MAX_LENGTH, TAGS_PER_PROJECT, Project
 from audits.models.exemptions import (
     DEFAULT_EXPIRY_DAYS,
     JUSTIFICATION_MIN_LENGTH,
@@ -18,6 +18,7 @@ from audits.models.exemptions import (
     MAX_EXPIRY_DAYS,
     Decision,
 )
+from audits.planning.serializers import NextStepsOutput
 from audits.services import MAX_NOTES_LENGTH
 
 EXEMPTION_STATE_HELP = "For not_applicable: pending, approved, rejected or expired; empty otherwise."
@@ -149,6 +150,15 @@ class RubricDetailOutput(RubricSummaryOutput):
 # Projects -----------------------------------------------------------------------
 
 
+class TagNamesInput(serializers.ListField):
+    """Tag names; shown from a project's tags when the browsable API prefills its form."""
+
+    def to_representation(self, data: Any) -> Any:
+        if hasattr(data, "all"):
+            data = [tag.slug for tag in data.all()]
+        return super().to_representation(data)
+
+
 class ProjectCreateInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     team = serializers.SlugField(max_length=100, help_text="Slug of a team you manage.")
@@ -159,6 +169,12 @@ class ProjectCreateInput(serializers.Serializer):
         required=False, min_value=AUDIT_CADENCE_MIN_DAYS, max_value=AUDIT_CADENCE_MAX_DAYS
     )
     badge_public = serializers.BooleanField(required=False)
+    tags = TagNamesInput(
+        child=serializers.CharField(max_length=TAG_MAX_LENGTH),
+        required=False,
+        max_length=TAGS_PER_PROJECT,
+        help_text="The project's tags (replacing the ones it has); new ones are created.",
+    )
 
 
 class ProjectUpdateInput(serializers.Serializer):
@@ -169,6 +185,12 @@ class ProjectUpdateInput(serializers.Serializer):
         required=False, min_value=AUDIT_CADENCE_MIN_DAYS, max_value=AUDIT_CADENCE_MAX_DAYS
     )
     badge_public = serializers.BooleanField(required=False)
+    tags = TagNamesInput(
+        child=serializers.CharField(max_length=TAG_MAX_LENGTH),
+        required=False,
+        max_length=TAGS_PER_PROJECT,
+        help_text="The project's tags (replacing the ones it has); new ones are created.",
+    )
 
 
 class LatestScoreOutput(NullableModelSerializerMixin, serializers.Serializer):
@@ -185,6 +207,7 @@ class ProjectOutput(serializers.ModelSerializer):
     latest = LatestScoreOutput(
         source="*", allow_null=True, read_only=True, help_text="The latest submitted audit; null before the first."
     )
+    tags = serializers.SerializerMethodField(help_text="The project's tag slugs.")
 
     class Meta:
         model = Project
@@ -199,8 +222,14 @@ class ProjectOutput(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "latest",
+            "tags",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_tags(self, project: Project) -> list[str]:
+        # project.tags.all() reads the list views' prefetch; sorted like the model's ordering.
+        return [tag.slug for tag in project.tags.all()]
 
 
 # Audits and answers -------------------------------------------------------------
@@ -385,6 +414,7 @@ class ExportOutput(serializers.Serializer):
     band = BandOutput(allow_null=True)
     weakest = serializers.ListField(child=serializers.CharField())
     sections = ExportSectionOutput(many=True)
+    next_steps = NextStepsOutput(help_text="The path to the next band (as GET /audits/{id}/next-steps/ gives it).")
 
 
 class ExportQueryInput(serializers.Serializer):

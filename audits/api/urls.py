@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, path
 
 from audits.api import views
 from audits.api.badge import ProjectBadgeView
+from audits.api.next_steps import AuditNextStepsView, ItemOwnerView
 from audits.exemptions.api import ExemptionDecisionView
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -24,5 +25,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         ExemptionDecisionView.as_view(),
         name="api-exemption-decision",
     ),
+    path("audits/<int:audit_id>/next-steps/", AuditNextStepsView.as_view(), name="api-audit-next-steps"),
+    path("audits/<int:audit_id>/items/<slug:item>/owner/", ItemOwnerView.as_view(), name="api-item-owner"),
     path("portfolio/", views.PortfolioView.as_view(), name="api-portfolio"),
 ]

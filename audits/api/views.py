@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -43,6 +44,7 @@ from audits.api.serializers import (
     ScoreOutput,
     TrendPointOutput,
 )
+from audits.campaigns.services import project_tags_set
 from audits.exemptions.rules import audit_score_day, counted_statuses, exemption_state, pending_count
 from audits.models import Audit, Project
 from audits.selectors import (
@@ -172,7 +174,9 @@ class ProjectListView(ApiView):
     filterset_class = ProjectFilter
 
     def get_queryset(self) -> Any:
-        return with_latest_scores(visible_projects(user=self.request.user)).order_by("name", "pk")
+        return (
+            with_latest_scores(visible_projects(user=self.request.user)).prefetch_related("tags").order_by("name", "pk")
+        )
 
     @extend_schema(
         operation_id="projects_list",
@@ -199,7 +203,11 @@ class ProjectListView(ApiView):
         team = visible_teams(user=request.user).filter(slug=data.pop("team")).first()
         if team is None:
             raise ValidationError({"team": [_("You are not a member of a team with this slug.")]})
-        project = project_create(actor=request.user, team=team, **data)
+        tags = data.pop("tags", None)
+        with transaction.atomic():
+            project = project_create(actor=request.user, team=team, **data)
+            if tags is not None:
+                project_tags_set(actor=request.user, project=project, names=tags)
         fresh = project_with_latest_score(user=request.user, slug=project.slug)
         return Response(ProjectOutput(fresh).data, status=status.HTTP_201_CREATED)
 
@@ -235,7 +243,12 @@ class ProjectDetailView(ApiView):
     )
     def patch(self, request: Request, slug: str) -> Response:
         project = project_for_user(user=request.user, slug=slug)
-        project_update(actor=request.user, project=project, **_valid(ProjectUpdateInput, request.data))
+        data = _valid(ProjectUpdateInput, request.data)
+        tags = data.pop("tags", None)
+        with transaction.atomic():
+            project_update(actor=request.user, project=project, **data)
+            if tags is not None:
+                project_tags_set(actor=request.user, project=project, names=tags)
         return Response(ProjectOutput(project_with_latest_score(user=request.user, slug=slug)).data)
 
     @extend_schema(

@@ -1,27 +1,33 @@
 """Reads for the portfolio page: every visible project's latest scores, most-missed tests, status heatmap.
 
-A thousand projects are counted, filtered, sorted and paged from plain values (one query), and only the
-page's projects are detailed; every function runs a fixed number of queries.
+Projects are filtered and sorted in SQL by audits.api.filters.ProjectFilter, the API's filter set; a
+thousand of them are counted and paged from plain values (one query), and only the page's projects are
+detailed; every function runs a fixed number of queries.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, QuerySet
+from django.http import QueryDict
 
+from audits.api.filters import ProjectFilter
 from audits.dashboards.selectors import BandLabel, RubricLabels, rubric_labels
 from audits.exemptions.rules import counted_status, score_day
-from audits.models import Answer, Project, Team
-from audits.selectors import PortfolioRow, portfolio_queryset, portfolio_rows, visible_teams
+from audits.models import Answer, Project, Tag, Team
+from audits.selectors import PortfolioRow, portfolio_queryset, portfolio_rows, visible_projects, visible_teams
 from rubric.models import AnswerStatus, Item, Rubric
 from rubric.scoring import NOT_DONE
 from rubric.selectors import default_rubric
 
-PORTFOLIO_SORTS = ("name", "final", "change", "last_audit", "due")
+# The sort keys the page's column headers offer: names of audits.api.filters.ProjectFilter's ordering.
+PORTFOLIO_SORTS = ("name", "score", "change", "last_audit", "due")
+# Filter parameters that the band counts ignore: the chart shows every band, each linking to its filter.
+_BAND_COUNT_IGNORES = ("band", "ordering", "page")
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,10 @@ class ItemMisses:
 @dataclass(frozen=True)
 class Portfolio:
     entries: list[PortfolioRow]  # after filters and sorting, all pages
+    projects: QuerySet[Project]  # the same projects as a query (filtered, unordered), for reads of their audits
+    filters: ProjectFilter  # the bound filter set: its form holds the values the page shows
     teams: list[Team]  # every team the user sees, for the filter
+    tags: list[Tag]  # every tag of a project the user sees, for the filter
     rubric: Rubric | None
     bands: list[BandLabel]
     items: list[Item]  # the main rubric's items, in order
@@ -52,11 +61,16 @@ class Portfolio:
     band_counts: list[tuple[BandLabel | None, int]]  # None: projects without a submitted audit
 
 
-def portfolio(*, user: Any, team_slug: str = "", band_label: str = "", sort: str = "name") -> Portfolio:
-    """Every visible project's latest score, filtered and sorted, with the rubric labels to show it."""
-    projects: QuerySet[Project] = portfolio_queryset(user=user)
-    if team_slug:
-        projects = projects.filter(team__slug=team_slug)
+def portfolio(*, user: Any, params: Mapping[str, Any] | None = None) -> Portfolio:
+    """Every visible project's latest score, filtered and sorted by ProjectFilter (the API's filter set)."""
+    data = QueryDict(mutable=True)
+    for key, value in (params or {}).items():
+        data[key] = value
+    if not data.get("ordering"):
+        data["ordering"] = "name"
+    visible = portfolio_queryset(user=user)
+    filters = ProjectFilter(data, queryset=visible)
+    projects: QuerySet[Project] = filters.qs
     entries = portfolio_rows(user=user, projects=projects)
     # Entries without a submitted audit have no rubric; the others say which version their latest audit used.
     rubric_ids: Counter[int] = Counter(entry.rubric_id for entry in entries if entry.rubric_id is not None)
@@ -66,14 +80,26 @@ def portfolio(*, user: Any, team_slug: str = "", band_label: str = "", sort: str
     older_rubric_ids: set[int] = set(rubric_ids) - {rubric.pk} if rubric else set()
     if older_rubric_ids:
         item_codes.update(Item.objects.filter(rubric_id__in=older_rubric_ids).values_list("pk", "code"))
-    counts = Counter(entry.band.label if entry.band else None for entry in entries)
+    band_filter = filters.form.cleaned_data.get("band") if filters.is_valid() else ""
+    if band_filter:
+        # The counts ignore the band filter (and only it): one grouped query over the same filter set.
+        unbanded = data.copy()
+        for key in _BAND_COUNT_IGNORES:
+            unbanded.pop(key, None)
+        grouped = (
+            ProjectFilter(unbanded, queryset=visible).qs.order_by().values_list("latest_band").annotate(n=Count("pk"))
+        )
+        counts: Counter[str | None] = Counter({label or None: n for label, n in grouped})
+    else:
+        counts = Counter(entry.band.label if entry.band else None for entry in entries)
     band_counts: list[tuple[BandLabel | None, int]] = [(band, counts.get(band.label, 0)) for band in labels.bands]
     band_counts.append((None, counts.get(None, 0)))
-    if band_label:
-        entries = [entry for entry in entries if entry.band is not None and entry.band.label == band_label]
     return Portfolio(
-        entries=sort_portfolio_rows(entries, sort),
+        entries=entries,
+        projects=projects.order_by(),
+        filters=filters,
         teams=list(visible_teams(user=user).order_by("name")),
+        tags=list(Tag.objects.filter(projects__in=visible_projects(user=user)).distinct().order_by("slug")),
         rubric=rubric,
         bands=labels.bands,
         items=labels.items,
@@ -87,26 +113,6 @@ def _main_rubric(rubric_ids: Counter[int]) -> Rubric | None:
     if not rubric_ids:
         return default_rubric()
     return Rubric.objects.filter(pk=rubric_ids.most_common(1)[0][0]).first()
-
-
-def sort_portfolio_rows(entries: list[PortfolioRow], sort: str) -> list[PortfolioRow]:
-    """Sort by one of PORTFOLIO_SORTS ("-" prefix for descending); projects without a value go last."""
-    descending = sort.startswith("-")
-    key = sort.lstrip("-")
-    if key not in PORTFOLIO_SORTS:
-        key, descending = "name", False
-    by_name = sorted(entries, key=lambda entry: entry.name.lower())
-    if key == "name":
-        return list(reversed(by_name)) if descending else by_name
-    values = {
-        "final": lambda entry: entry.final,
-        "change": lambda entry: entry.change,
-        "last_audit": lambda entry: entry.last_audit_at,
-        "due": lambda entry: entry.due_at,
-    }[key]
-    present = [entry for entry in by_name if values(entry) is not None]
-    missing = [entry for entry in by_name if values(entry) is None]
-    return sorted(present, key=values, reverse=descending) + missing
 
 
 def latest_status_matrix(*, audit_ids: Sequence[int]) -> dict[int, dict[str, str]]:

@@ -16,7 +16,8 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from audits.dashboards import charts
+from audits.dashboards import charts, history_charts
+from audits.dashboards.portfolio_history import band_history, default_rollup_band, team_rollup
 from audits.dashboards.portfolio_selectors import (
     PORTFOLIO_SORTS,
     latest_status_matrix,
@@ -31,7 +32,9 @@ from audits.dashboards.selectors import (
     trend_for_project,
 )
 from audits.exemptions.formatting import exemption_note
+from audits.exemptions.rules import audit_score_day, counted_statuses
 from audits.formatting import decimal_separator, score, signed_score
+from audits.planning.selectors import audit_next_steps
 from audits.selectors import PortfolioRow, audit_for_user, project_for_user
 
 # The table and the heatmap show one page of projects; band counts and most-missed tests cover all of them.
@@ -53,6 +56,10 @@ def audit_result_view(request: HttpRequest, audit_id: int) -> HttpResponse:
             for section in result.score.sections
         ],
         "weakest_titles": [result.section_titles.get(key, key) for key in result.score.weakest],
+        "next_steps": audit_next_steps(
+            audit=audit,
+            statuses=counted_statuses([row.answer for row in result.items if row.answer], audit_score_day(audit)),
+        ),
     }
     return render(request, "dashboards/audit_result.html", context)
 
@@ -91,15 +98,16 @@ def project_trend_view(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def portfolio_view(request: HttpRequest) -> HttpResponse:
-    team_slug = request.GET.get("team", "")
-    band_label = request.GET.get("band", "")
-    sort = request.GET.get("sort", "name")
-    data = portfolio(user=request.user, team_slug=team_slug, band_label=band_label, sort=sort)
+    data = portfolio(user=request.user, params=request.GET)
     page = Paginator(data.entries, PORTFOLIO_PAGE_SIZE).get_page(request.GET.get("page"))
     page_entries: list[PortfolioRow] = list(page.object_list)
     bands_by_label = {band.label: band for band in data.bands}
     matrix = latest_status_matrix(audit_ids=[entry.latest_audit_id for entry in page_entries if entry.latest_audit_id])
     audited_ids = [entry.latest_audit_id for entry in data.entries if entry.latest_audit_id]
+    chosen = data.filters.form.cleaned_data if data.filters.is_valid() else {}
+    ordering = ",".join(chosen.get("ordering") or []) or "name"
+    rollup_band = bands_by_label.get(request.GET.get("at_least", "")) or default_rollup_band(data.bands)
+    history = band_history(projects=data.projects, bands=data.bands)
     context: dict[str, Any] = {
         "portfolio": data,
         "page": page,
@@ -108,10 +116,13 @@ def portfolio_view(request: HttpRequest) -> HttpResponse:
         "overdue_label": _("overdue"),
         "trend_label": _("Score trend"),
         "teams": data.teams,
-        "team_slug": team_slug,
-        "band_label": band_label,
-        "sort": sort if sort.lstrip("-") in PORTFOLIO_SORTS else "name",
-        "sort_columns": _sort_columns(sort),
+        "tags": data.tags,
+        "team_slug": chosen.get("team") or "",
+        "band_label": chosen.get("band") or "",
+        "tag_slug": chosen.get("tag") or "",
+        "filtered": any(chosen.get(key) for key in ("team", "band", "tag")),
+        "sort": ordering,
+        "sort_columns": _sort_columns(ordering),
         "overdue_count": sum(1 for entry in data.entries if entry.overdue),
         "audited_count": len(audited_ids),
         "most_missed": most_missed_items(items=data.items, item_codes=data.item_codes, audit_ids=audited_ids)[
@@ -119,6 +130,11 @@ def portfolio_view(request: HttpRequest) -> HttpResponse:
         ],
         "page_size": PORTFOLIO_PAGE_SIZE,
         "band_chart": charts.band_counts_chart(data.band_counts),
+        "history_chart": history_charts.band_history_chart(
+            history.months, history.bands, history.counts, history.medians
+        ),
+        "rollup": team_rollup(data.entries, rollup_band),
+        "rollup_band": rollup_band,
         "heatmap": None,
     }
     if page_entries and data.items:

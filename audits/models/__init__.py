@@ -4,6 +4,16 @@ New areas (notifications, campaigns, …) add a module beside these and one impo
 Django registers their models with the audits app and callers keep writing ``from audits.models``.
 """
 
+from audits.models.assignments import ASSIGNABLE_ROLES, ItemAssignment
+from audits.models.campaigns import (
+    CAMPAIGN_DESCRIPTION_MAX_LENGTH,
+    CAMPAIGN_NAME_MAX_LENGTH,
+    CAMPAIGN_REMINDER_DAYS,
+    TAG_MAX_LENGTH,
+    TAGS_PER_PROJECT,
+    Campaign,
+    Tag,
+)
 from audits.models.core import (
     AUDIT_CADENCE_MAX_DAYS,
     AUDIT_CADENCE_MIN_DAYS,
@@ -32,8 +42,12 @@ from audits.models.notifications import (
 from audits.models.tokens import KEY_PREFIX, LAST_USED_RESOLUTION, MAX_NAME_LENGTH, PREFIX_LENGTH, ApiToken
 
 __all__ = [
+    "ASSIGNABLE_ROLES",
     "AUDIT_CADENCE_MAX_DAYS",
     "AUDIT_CADENCE_MIN_DAYS",
+    "CAMPAIGN_DESCRIPTION_MAX_LENGTH",
+    "CAMPAIGN_NAME_MAX_LENGTH",
+    "CAMPAIGN_REMINDER_DAYS",
     "CHANNEL_PAUSE_AFTER_FAILURES",
     "EXEMPTION_STATE_LABELS",
     "EXPIRED",
@@ -42,16 +56,20 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "PREFIX_LENGTH",
     "ROLE_RANK",
+    "TAGS_PER_PROJECT",
+    "TAG_MAX_LENGTH",
     "Answer",
     "AnswerChange",
     "ApiToken",
     "Audit",
     "AuditStatus",
+    "Campaign",
     "ChannelKind",
     "Decision",
     "Delivery",
     "DeliveryState",
     "ExemptionState",
+    "ItemAssignment",
     "Membership",
     "Notification",
     "NotificationChannel",
@@ -59,6 +77,7 @@ __all__ = [
     "NotificationPreference",
     "Project",
     "Role",
+    "Tag",
     "Team",
     "WebhookPayload",
 ]

@@ -83,6 +83,13 @@ def delivery_attempt(*, delivery_id: int, final_attempt: bool) -> Delivery | Non
     return delivery
 
 
+def delivery_mark_failed(*, delivery_id: int, error: str) -> None:
+    """Record a delivery that stopped for an unexpected reason; one already finished keeps its outcome."""
+    Delivery.objects.filter(pk=delivery_id, state=DeliveryState.PENDING).update(
+        state=DeliveryState.FAILED, last_error=error[:DELIVERY_ERROR_MAX_LENGTH], last_attempt_at=timezone.now()
+    )
+
+
 def _send(delivery: Delivery, address: str) -> None:
     notification = delivery.notification
     channel = delivery.channel

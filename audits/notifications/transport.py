@@ -13,10 +13,10 @@ from smtplib import SMTPException
 
 import requests
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.utils.translation import gettext as _
 
-from integrations.mlflow.crypto import decrypt_secret, encrypt_secret
+from integrations.mlflow.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
 from integrations.mlflow.outbound import RefusedAddress, guarded_session
 
 SIGNATURE_HEADER = "X-Mlaudit-Signature"
@@ -43,8 +43,13 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def send_email(*, to: str, subject: str, body: str) -> None:
+    # A mail server that hangs must not hold the worker until the task's time limit.
+    timeout = settings.EMAIL_TIMEOUT or settings.MLAUDIT_NOTIFY_WEBHOOK_TIMEOUT
     try:
-        EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to]).send()
+        connection = get_connection(timeout=timeout)
+        EmailMessage(
+            subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to], connection=connection
+        ).send()
     except (SMTPException, OSError) as exc:
         raise TransientError(f"{type(exc).__name__}: {exc}") from exc
 
@@ -52,7 +57,10 @@ def send_email(*, to: str, subject: str, body: str) -> None:
 def post_webhook(*, url: str, body: bytes, secret_encrypted: str, signed: bool) -> None:
     headers = {"Content-Type": "application/json", "User-Agent": "mlaudit-notifications"}
     if signed:
-        headers[SIGNATURE_HEADER] = signature(decrypt_secret(secret_encrypted), body)
+        try:
+            headers[SIGNATURE_HEADER] = signature(decrypt_secret(secret_encrypted), body)
+        except SecretUnreadable as exc:  # the encryption keys changed: only a new channel helps
+            raise PermanentError(_("The signing secret cannot be decrypted; add the channel again.")) from exc
     # Celery retries the delivery; the session itself does not (retries=0), so attempts are counted once.
     session = guarded_session(retries=0, backoff=0, verify=True, on_attempt=lambda: None)
     try:

@@ -25,6 +25,7 @@ from audits.api.parsers import load_json
 from audits.exemptions.rules import exemption_state
 from audits.forms import STATUS_LABELS, AnswerForm
 from audits.models import EXEMPTION_STATE_LABELS, Answer, Audit
+from audits.planning.panel import panel_html
 from audits.services import AnswerConflict, AuditLocked
 from audits.views.questionnaire import questionnaire_page, rubric_band_titles, score_payload
 from rubric.scoring import score_answers
@@ -103,7 +104,10 @@ def _json_answer_save(request: HttpRequest, audit: Audit, item_code: str) -> Jso
     return JsonResponse(
         {
             "answer": answer_payload(saved.answer, item_code),
-            "score": score_payload(result, rubric_band_titles(audit)),
+            "score": {
+                **score_payload(result, rubric_band_titles(audit)),
+                "next_steps": panel_html(request, audit, saved.statuses),
+            },
             # The page reloads the item's history when it is open (or next time it is opened).
             "history_changed": saved.changed,
         }

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from audits import selectors, services
+from audits.campaigns.forms import ProjectTagsForm
+from audits.campaigns.services import project_tags_set
 from audits.forms import ProjectCreateForm, ProjectForm, ProjectSearchForm, StartAuditForm, reveal_confirmation
 from audits.models import ROLE_RANK, Project, Role
 from audits.views.common import add_service_errors
@@ -96,15 +99,18 @@ def project_edit(request: HttpRequest, slug: str) -> HttpResponse:
         raise PermissionDenied(_("Only team managers can edit projects."))
     # A copy, so a refused form does not alter the instance the page shows.
     form = ProjectForm(request.POST or None, instance=selectors.project_for_user(user=request.user, slug=slug))
-    if request.method == "POST" and form.is_valid():
+    tags_form = ProjectTagsForm(request.POST or None, initial={"tags": ", ".join(t.name for t in project.tags.all())})
+    if request.method == "POST" and form.is_valid() and tags_form.is_valid():
         try:
-            services.project_update(actor=request.user, project=project, **form.cleaned_data)
+            with transaction.atomic():
+                services.project_update(actor=request.user, project=project, **form.cleaned_data)
+                project_tags_set(actor=request.user, project=project, names=tags_form.tag_names())
         except ValidationError as error:
-            add_service_errors(form, error)
+            add_service_errors(tags_form if "tags" in getattr(error, "error_dict", {}) else form, error)
         else:
             messages.success(request, _("Project saved."))
             return redirect("audits:project-detail", slug=project.slug)
-    return render(request, "audits/project_form.html", {"form": form, "project": project})
+    return render(request, "audits/project_form.html", {"form": form, "project": project, "tags_form": tags_form})
 
 
 def _start_form(project: Project, data: QueryDict | None = None) -> StartAuditForm:

@@ -29,11 +29,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from audits import formatting, selectors, services
+from audits.assignments.markup import OwnerMarkup
+from audits.assignments.selectors import questionnaire_owners
 from audits.dashboards.selectors import rubric_labels
 from audits.exemptions.rules import audit_score_day, counted_status
 from audits.exemptions.views import EMPTY_EXEMPTION_SLOTS, ExemptionMarkup
 from audits.forms import STATUS_LABELS
 from audits.models import ROLE_RANK, Answer, Audit, Project, Role
+from audits.planning.panel import panel_context
 from audits.selectors import QuestionnaireAnswer
 from audits.services import AuditLocked
 from audits.views import item_markup
@@ -45,7 +48,7 @@ from rubric.scoring import ScoreResult, score_answers
 from rubric.selectors import band_labels_localized, rubric_spec
 
 # The filters of the questionnaire (?show=…); the page's script applies the same ones without a reload.
-FILTERS = ("unanswered", "carried", "mine")
+FILTERS = ("unanswered", "carried", "mine", "assigned")  # assigned: the items the user owns ("my items")
 COLLAPSE_ANSWERED = "answered"  # ?collapse=answered folds every answered item to its heading
 
 
@@ -60,6 +63,8 @@ class ItemRow:
     history_url: str
     history_count: int = 0
     mine: bool = False
+    owner: str = ""  # username of the item's owner
+    assigned: bool = False  # the user owns it
     hidden: bool = False  # filtered out by ?show=
     folded: bool = False  # answered and ?collapse=answered
     status: str = ""
@@ -162,14 +167,14 @@ def questionnaire_page(
     spec = rubric_spec(audit.rubric)
     answers = selectors.questionnaire_answers(audit=audit, user=user)
     day = audit_score_day(audit)
-    result = score_answers(
-        spec,
-        {
-            item.code: counted_status(a.status, a.exemption_state, a.expires_on, day)
-            for item in labels.items
-            if (a := answers.get(item.pk)) is not None
-        },
-    )
+    # Counted statuses: an exemption only when approved and unexpired (audits.exemptions.rules).
+    statuses = {
+        item.code: counted_status(a.status, a.exemption_state, a.expires_on, day)
+        for item in labels.items
+        if (a := answers.get(item.pk)) is not None
+    }
+    result = score_answers(spec, statuses)
+    owners = questionnaire_owners(audit=audit)
     show = request.GET.get("show", "")
     show = show if show in FILTERS else ""
     collapse = request.GET.get("collapse") == COLLAPSE_ANSWERED
@@ -190,6 +195,8 @@ def questionnaire_page(
             history_count=answer.changes if answer else 0,
             mine=bool(answer and (answer.changed_by_me or answer.answered_by_id == user.pk)),
         )
+        if (owner := owners.owners.get(item.pk)) is not None:
+            row.owner, row.assigned = owner.username, owner.user_id == user.pk
         if answer:
             row.status, row.notes, row.base_version = answer.status, answer.notes, answer.version
             row.evidence_text, row.answered_by = "\n".join(answer.evidence), saved_by(answer)
@@ -231,18 +238,21 @@ def questionnaire_page(
             text(_("Points: %(points)s") % {"points": _number(spec.points_per_exemption)}) + markup.approval_note,
         )
     )
+    markup.owners = OwnerMarkup(markup.parts, owners.members, can_edit, _url_pattern("audits:item-owner", audit))
     for row in all_rows:
         row.html = markup.render(row)
     counts = {
         "unanswered": sum(1 for row in all_rows if row.answer is None),
         "carried": sum(1 for row in all_rows if row.answer and row.answer.carried_over),
         "mine": sum(1 for row in all_rows if row.mine),
+        "assigned": sum(1 for row in all_rows if row.assigned),
     }
     context = {
         **page,
         "rubric": audit.rubric,
         "blocks": blocks,
         "score": score_payload(result, rubric_band_titles(audit)),
+        "next_steps": panel_context(audit, statuses),
         "can_submit": rank >= ROLE_RANK[Role.MANAGER] and not audit.is_submitted,
         "show": show,
         "collapse": collapse,
@@ -275,6 +285,7 @@ class ItemMarkup:
         self.approval_note = text(" · " + _("once approved"))
         self.exemptions: ExemptionMarkup | None = None
         self.not_answered = self.parts["not_answered"].fill({})
+        self.owners: OwnerMarkup | None = None  # set by the page once it has read the owners
 
     def render(self, row: ItemRow) -> SafeString:
         parts, answer, code = self.parts, row.answer, text(row.code)
@@ -285,6 +296,7 @@ class ItemMarkup:
                 (" data-answered", answer is not None),
                 (" data-carried", carried),
                 (" data-mine", row.mine),
+                (" data-assigned", row.assigned),
                 (" hidden", row.hidden),
                 (' data-state="conflict"', row.conflict is not None),
             )
@@ -329,6 +341,8 @@ class ItemMarkup:
             "evidence": self._evidence(row) if self.has_evidence else "",
             "history_url": text(row.history_url),
             "history_count": str(row.history_count),
+            "owner": self.owners.tag(row.owner) if self.owners else "",
+            "owner_form": self.owners.form(row.code, row.owner) if self.owners else "",
         }
         values.update(self.exemptions.slots(row) if self.exemptions else EMPTY_EXEMPTION_SLOTS)
         return self.item.fill(values)
@@ -368,7 +382,13 @@ def _query(show: str, collapse: bool) -> str:
 
 
 def _filter_links(show: str, collapse: bool, counts: dict[str, int]) -> list[dict[str, Any]]:
-    labels = {"": _("All items"), "unanswered": _("Unanswered"), "carried": _("Carried over"), "mine": _("Mine")}
+    labels = {
+        "": _("All items"),
+        "unanswered": _("Unanswered"),
+        "carried": _("Carried over"),
+        "mine": _("Mine"),
+        "assigned": _("Assigned to me"),
+    }
     return [
         {"key": key, "label": label, "count": counts.get(key, 0), "href": _query(key, collapse), "current": key == show}
         for key, label in labels.items()
@@ -380,6 +400,8 @@ def _matches(row: ItemRow, show: str) -> bool:
         return row.answer is None
     if show == "carried":
         return bool(row.answer and row.answer.carried_over)
+    if show == "assigned":
+        return row.assigned
     return row.mine
 
 

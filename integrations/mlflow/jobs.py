@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from integrations.mlflow import alerts
 from integrations.mlflow.client import Credentials, MlflowClient, MlflowError
 from integrations.mlflow.crypto import SecretUnreadable, decrypt_secret
 from integrations.mlflow.facts import Thresholds
@@ -56,11 +58,15 @@ def client_for(connection: MlflowConnection, **overrides: Any) -> Any:
 
 def finish_failed(sync_id: int, kind: str, message: str) -> bool:
     """Record a failure on a sync that is still active; a finished one keeps its outcome. True if recorded."""
-    return bool(
+    recorded = bool(
         SyncRun.objects.filter(pk=sync_id, state__in=ACTIVE_SYNC_STATES).update(
             state=SyncState.FAILED, finished_at=timezone.now(), error_kind=kind[:30], error=message[:2000]
         )
     )
+    if recorded:
+        # Failing SOURCE_FAILING_AFTER times in a row notifies the team (integrations/mlflow/alerts.py).
+        transaction.on_commit(partial(alerts.source_failing_check, sync_id=sync_id), robust=True)
+    return recorded
 
 
 def sync_mark_failed(*, sync_id: int, kind: str, message: str) -> None:

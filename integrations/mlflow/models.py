@@ -21,6 +21,13 @@ class AuthType(models.TextChoices):
     TOKEN = "token", _("Bearer token")
 
 
+def connection_limit(field: str) -> int:
+    """A connection field's length limit as the model defines it; the form and the API serializer read it."""
+    limit = getattr(MlflowConnection._meta.get_field(field), "max_length", None)
+    assert limit is not None, field
+    return int(limit)
+
+
 class Schedule(models.TextChoices):
     OFF = "off", _("Only when asked")
     HOURLY = "hourly", _("Every hour")

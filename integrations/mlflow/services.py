@@ -37,6 +37,7 @@ from integrations.mlflow.models import (
     SyncRun,
     SyncState,
     SyncTrigger,
+    connection_limit,
 )
 from integrations.mlflow.tasks import enqueue_sync
 from rubric.models import AnswerStatus
@@ -55,6 +56,12 @@ def _require(user: Any, project: Project, role: str) -> None:
         raise PermissionDenied(_("Your role in this team does not allow this."))
 
 
+# How many experiments and registered models one connection reads, and how long one name may be: the same
+# limits for the browser form and the API (whose serializer imports them).
+MAX_NAMES = {"experiments": 50, "registered_models": 20}
+MAX_NAME_LENGTH = 300
+
+
 def _names(value: Any, field: str) -> list[str]:
     if value is None:
         return []
@@ -62,8 +69,12 @@ def _names(value: Any, field: str) -> list[str]:
         value = [part for line in value.splitlines() for part in line.split(",")]
     if not isinstance(value, list | tuple):
         raise ValidationError({field: [_("Give a list of names.")]})
-    names = [str(v).strip() for v in value if str(v).strip()]
-    return list(dict.fromkeys(names))
+    names = list(dict.fromkeys(str(v).strip() for v in value if str(v).strip()))
+    if len(names) > MAX_NAMES[field]:
+        raise ValidationError({field: [_("Give at most %(n)s names.") % {"n": MAX_NAMES[field]}]})
+    if any(len(name) > MAX_NAME_LENGTH for name in names):
+        raise ValidationError({field: [_("A name may have at most %(n)s characters.") % {"n": MAX_NAME_LENGTH}]})
+    return names
 
 
 def validate_tracking_uri(uri: str) -> str:
@@ -140,7 +151,7 @@ def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
     if "thresholds" in cleaned:
         cleaned["thresholds"] = validate_thresholds(cleaned["thresholds"])
     if "name" in cleaned:
-        cleaned["name"] = str(cleaned["name"] or "").strip()[:100]
+        cleaned["name"] = str(cleaned["name"] or "").strip()[: connection_limit("name")]
     return cleaned
 
 

@@ -44,6 +44,7 @@
     unanswered: function (article) { return !("answered" in article.dataset); },
     carried: function (article) { return "carried" in article.dataset; },
     mine: function (article) { return "mine" in article.dataset; },
+    assigned: function (article) { return "assigned" in article.dataset; },
   };
 
   function countFilters() {

@@ -84,6 +84,10 @@
       });
     });
     document.querySelectorAll("[data-unanswered]").forEach(function (el) { el.textContent = score.unanswered; });
+    // The next steps come rendered by the server (the same include as the page's).
+    if (typeof score.next_steps === "string") {
+      root.querySelectorAll("[data-next-steps]").forEach(function (el) { el.outerHTML = score.next_steps; });
+    }
     document.querySelectorAll("[data-unanswered-warning]").forEach(function (el) { el.hidden = score.unanswered === 0; });
   }
 

@@ -241,7 +241,8 @@ def test_markdown_export_is_a_report_with_scores_and_tables(client_as, submitted
     assert "| Tests for model development ⚠ weakest | 2.5 / 7 | 7 / 7 |" in text
     assert "| `data-1` Feature expectations are captured in a schema | Automated | notes for data-1 " in text
     assert "[1](<https://ci.example.com/data-1>)" in text
-    assert text.count("\n## ") == 4
+    assert text.count("\n## ") == 5  # the four sections and the next steps
+    assert "\n## Next steps\n" in text
 
 
 def test_markdown_table_cells_escape_pipes_and_line_breaks(client_as, draft_audit, manager):

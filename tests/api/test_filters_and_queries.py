@@ -121,9 +121,9 @@ def test_list_query_counts_do_not_grow_with_rows(client_as, team, manager, url):
     assert many == few
 
 
-def test_a_token_request_for_a_list_takes_three_queries(client_as, team, staff):
+def test_a_token_request_for_a_list_takes_four_queries(client_as, team, staff):
     add_projects(team, 3)
     client = client_as("staff")
     client.get("/api/v1/projects/")
-    # The token with its user, the count for pagination, and the page itself.
-    assert count_queries(client, "/api/v1/projects/") == 3
+    # The token with its user, the count for pagination, the page itself and the tags of its projects.
+    assert count_queries(client, "/api/v1/projects/") == 4

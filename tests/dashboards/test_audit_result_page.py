@@ -48,9 +48,7 @@ def test_audit_result_chart_uses_a_fixed_axis_up_to_the_section_maximum(client, 
 
     chart = client.get(result_url(audit)).context["chart"]
 
-    import json
-
-    layout = json.loads(chart.spec)["figure"]["layout"]
+    layout = chart.payload["figure"]["layout"]
     assert layout["xaxis"]["range"] == [0, 7.0]
 
 

@@ -60,7 +60,7 @@ def test_portfolio_charts_draw_without_console_errors(page, live_server, manager
 
     page.goto(live_server.url + reverse("dashboards:portfolio"))
 
-    for dom_id in ("band-counts", "status-heatmap"):
+    for dom_id in ("band-counts", "band-history", "status-heatmap"):
         wait_for_chart(page, dom_id)
     assert page.locator("#status-heatmap .heatmaplayer").count() == 1
     assert page.locator("[data-testid='portfolio-table'] tbody tr").count() == 2

@@ -29,7 +29,7 @@ def pages(client, manager, project, codes, known_statuses):
 
 
 def embedded_figures(html: str) -> list[dict]:
-    blobs = re.findall(r'<script type="application/json" id="[^"]+-spec">(.*?)</script>', html, re.S)
+    blobs = re.findall(r'<script id="[^"]+-spec" type="application/json">(.*?)</script>', html, re.S)
     return [json.loads(blob) for blob in blobs]
 
 

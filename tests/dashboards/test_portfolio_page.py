@@ -1,4 +1,3 @@
-import json
 from datetime import timedelta
 
 import pytest
@@ -59,7 +58,7 @@ def test_portfolio_sorts_by_final_score_descending(client, manager, three_projec
     submit_audit(project=top, actor=manager, statuses={code: AUTOMATED for code in codes})
     client.force_login(manager)
 
-    rows = client.get(PORTFOLIO, {"sort": "-final"}).context["lines"]
+    rows = client.get(PORTFOLIO, {"ordering": "-score"}).context["lines"]
 
     assert [line["slug"] for line in rows] == ["top", "alpha", "beta", "gamma"]
 
@@ -83,7 +82,7 @@ def test_portfolio_counts_projects_per_band(client, manager, three_projects):
 
     chart = client.get(PORTFOLIO).context["band_chart"]
 
-    bar = json.loads(chart.spec)["figure"]["data"][0]
+    bar = chart.payload["figure"]["data"][0]
     counts = dict(zip(bar["x"], bar["y"], strict=True))
     assert counts["First steps"] == 2
     assert counts["Not audited yet"] == 1
@@ -112,7 +111,7 @@ def test_portfolio_ranks_the_most_missed_tests(client, manager, team, codes):
 def test_portfolio_heatmap_shows_each_items_status_for_the_projects_on_the_page(client, manager, three_projects, codes):
     client.force_login(manager)
 
-    heatmap = json.loads(client.get(PORTFOLIO).context["heatmap"].spec)["figure"]["data"][0]
+    heatmap = client.get(PORTFOLIO).context["heatmap"].payload["figure"]["data"][0]
 
     assert heatmap["x"] == ["Alpha", "Beta", "Gamma"]
     assert heatmap["y"] == codes
@@ -131,7 +130,7 @@ def test_portfolio_pages_the_table_and_heatmap_at_many_projects(client, manager,
 
     assert len(first.context["lines"]) == PORTFOLIO_PAGE_SIZE
     assert len(second.context["lines"]) == 5
-    heatmap = json.loads(second.context["heatmap"].spec)["figure"]["data"][0]
+    heatmap = second.context["heatmap"].payload["figure"]["data"][0]
     assert len(heatmap["x"]) == 5
     assert first.context["most_missed"][0].audited == PORTFOLIO_PAGE_SIZE + 5
 

@@ -1,5 +1,3 @@
-import json
-
 import pytest
 from django.urls import reverse
 
@@ -26,7 +24,7 @@ def history(project, manager, codes, known_statuses):
 
 
 def figure(response) -> dict:
-    return json.loads(response.context["chart"].spec)["figure"]
+    return response.context["chart"].payload["figure"]
 
 
 def test_trend_table_lists_each_submitted_audit_with_the_scoring_functions_final(client, manager, project, history):

@@ -143,6 +143,28 @@ def test_bad_input_is_refused_with_the_field_named(manager, project):
     assert thresholds.status_code == 400 and "thresholds" in thresholds.json()["error"]["fields"]
 
 
+def test_the_browser_form_refuses_what_the_api_refuses_with_the_field_named(manager, project):
+    client = web_as(manager)
+    form = {
+        "tracking_uri": "http://127.0.0.1:9", "auth_type": "none", "serving_alias": "champion", "schedule": "off",
+        "registered_models": "\n".join(f"model-{n}" for n in range(21)),
+        "thresholds": '{"max_serving_age_days": "old"}',
+    }  # fmt: skip
+    response = client.post(reverse("mlflow:connection-create", args=[project.slug]), form)
+    assert response.status_code == 200 and not MlflowConnection.objects.filter(project=project).exists()
+    errors = response.context["form"].errors
+    assert "registered_models" in errors or "thresholds" in errors
+    api = api_as(manager).post(
+        f"/api/v1/projects/{project.slug}/mlflow-connections/",
+        {"tracking_uri": "http://127.0.0.1:9", "registered_models": [f"model-{n}" for n in range(21)]},
+        format="json",
+    )
+    assert api.status_code == 400 and "registered_models" in api.json()["error"]["fields"]
+    form["thresholds"] = ""
+    again = client.post(reverse("mlflow:connection-create", args=[project.slug]), form)
+    assert "20" in " ".join(again.context["form"].errors["registered_models"])
+
+
 def test_manager_creates_tests_and_syncs_a_connection_in_the_browser(manager, project, scenario):
     client = web_as(manager)
     form = {

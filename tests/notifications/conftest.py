@@ -28,7 +28,8 @@ def free_port() -> int:
 
 
 class _Collect:
-    def __init__(self) -> None:
+    def __init__(self, port: int) -> None:
+        self.port = port
         self.messages: list[EmailMessage] = []
         self.refuse = 0  # answer this many DATA commands with a temporary failure
 
@@ -45,8 +46,8 @@ class _Collect:
 @pytest.fixture
 def smtp(settings) -> Iterator[_Collect]:
     """Django's SMTP backend pointed at a real SMTP server on loopback."""
-    handler = _Collect()
     port = free_port()
+    handler = _Collect(port)
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

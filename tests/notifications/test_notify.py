@@ -92,3 +92,18 @@ def test_nothing_is_sent_when_the_writers_transaction_rolls_back(project, smtp, 
         raise RuntimeError("the submit failed")
     assert callbacks == [] and smtp.messages == []
     assert not Notification.objects.exists()
+
+
+def test_every_beat_entry_names_a_registered_task():
+    from django.conf import settings
+
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    names = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {
+        "notifications.scan_due_audits",
+        "notifications.send_weekly_digests",
+        "notifications.resend_pending",
+    } <= names
+    assert names <= set(app.tasks)

@@ -10,7 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from audits import services
 from audits.models import AnswerChange
 
-PAGE_QUERIES = 5  # session, user, the audit with the user's role, answers with their history sizes, MLflow
+# session, user, the audit with the user's role, answers with their history sizes, MLflow, the item owners with
+# the members who may own items
+PAGE_QUERIES = 6
 SAVE_QUERIES = 9  # session, user, the audit with the role, BEGIN, touch the draft, lock answers, change, answer, COMMIT
 
 

@@ -14,12 +14,15 @@ from rest_framework import serializers
 from audits.api.serializers import ScoreTextField
 from evidence.sources import SOURCES
 from integrations.mlflow import selectors, webhooks
-from integrations.mlflow.models import AuthType, MlflowConnection, Schedule, SyncState, SyncTrigger
+from integrations.mlflow.models import AuthType, MlflowConnection, Schedule, SyncState, SyncTrigger, connection_limit
+from integrations.mlflow.services import MAX_NAME_LENGTH, MAX_NAMES
 
 
 class AuthInput(serializers.Serializer):
     type = serializers.ChoiceField(choices=AuthType.values)
-    username = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=200)
+    username = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=connection_limit("username")
+    )
     password = serializers.CharField(
         required=False, allow_blank=True, allow_null=True, write_only=True, max_length=1000
     )
@@ -27,14 +30,20 @@ class AuthInput(serializers.Serializer):
 
 
 class ConnectionInput(serializers.Serializer):
-    name = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    tracking_uri = serializers.CharField(max_length=500)
-    ui_url = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=500)
-    experiments = serializers.ListField(child=serializers.CharField(max_length=300), required=False, max_length=50)
-    registered_models = serializers.ListField(
-        child=serializers.CharField(max_length=300), required=False, max_length=20
+    name = serializers.CharField(required=False, allow_blank=True, max_length=connection_limit("name"))
+    tracking_uri = serializers.CharField(max_length=connection_limit("tracking_uri"))
+    ui_url = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, max_length=connection_limit("ui_url")
     )
-    serving_alias = serializers.CharField(required=False, max_length=100)
+    experiments = serializers.ListField(
+        child=serializers.CharField(max_length=MAX_NAME_LENGTH), required=False, max_length=MAX_NAMES["experiments"]
+    )
+    registered_models = serializers.ListField(
+        child=serializers.CharField(max_length=MAX_NAME_LENGTH),
+        required=False,
+        max_length=MAX_NAMES["registered_models"],
+    )
+    serving_alias = serializers.CharField(required=False, max_length=connection_limit("serving_alias"))
     auth = AuthInput(required=False)
     schedule = serializers.ChoiceField(choices=Schedule.values, required=False)
     verify_tls = serializers.BooleanField(required=False)

@@ -14,7 +14,7 @@ def strict_equals_final(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audits', '0010_notifications'),  # H3's notifications, merged into this branch; the lead renumbers
+        ('audits', '0012_campaigns_tags'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
