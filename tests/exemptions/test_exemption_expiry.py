@@ -146,3 +146,11 @@ def test_the_task_runs_the_notifications_for_today(manager, editor, project, rub
     submitted_with_exemption(manager, editor, project, rubric, expires_in=0)
     assert task.apply().get() == 1
     assert Notification.objects.filter(event="exemption_expiring", key__endswith=":today").count() == 1
+
+
+def test_the_weekly_digest_lists_the_teams_exemptions_that_expire_soon(manager, editor, project, rubric):
+    from audits.notifications.digest import digest_for
+
+    submitted_with_exemption(manager, editor, project, rubric, expires_in=9)
+    sections = {section.key: section for section in digest_for(project.team, today=timezone.localdate())}
+    assert sections["exemptions_expiring"].lines == [f"Search ranking: model-6 expires {in_days(9).isoformat()}"]
