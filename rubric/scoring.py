@@ -91,7 +91,7 @@ def points_for(spec: RubricSpec, status: str | None) -> Decimal:
     """Points one answer is worth; no answer counts as not done."""
     if status is None:
         status = NOT_DONE
-    if status == NOT_APPLICABLE:
+    if status == NOT_APPLICABLE and status not in spec.points:  # a rubric's points never name it (the loader)
         return spec.points_per_exemption
     try:
         return spec.points[status]
