@@ -55,7 +55,13 @@ format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: lint
+# The SSO tests sign in through a real OpenID Connect provider run by node (tests/sso/provider/), installed
+# exactly as package-lock.json pins it. (tests/sso/provider.py also installs it when it is missing.)
+OIDC_TEST_PROVIDER := tests/sso/provider
+$(OIDC_TEST_PROVIDER)/node_modules/.package-lock.json: $(OIDC_TEST_PROVIDER)/package-lock.json $(OIDC_TEST_PROVIDER)/package.json
+	cd $(OIDC_TEST_PROVIDER) && npm ci --no-audit --no-fund --loglevel=error
+
+test: lint $(OIDC_TEST_PROVIDER)/node_modules/.package-lock.json
 	$(PY) manage.py compilemessages --ignore=.venv -v0
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
 

@@ -3,13 +3,15 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from audits.models import Answer, AnswerChange, Audit, Membership, Project, Team
+from audits.models import Answer, AnswerChange, Audit, GroupRoleMapping, Membership, OidcIdentity, Project, Team
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 1
     autocomplete_fields = ("user",)
+    fields = ("user", "role", "group_role", "group_names")
+    readonly_fields = ("group_role", "group_names")
 
 
 @admin.register(Team)
@@ -22,8 +24,10 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ("user", "team", "role", "created_at")
+    list_display = ("user", "team", "role", "group_role", "hand_role", "created_at")
     list_filter = ("role", "team")
+    # Roles from groups are the provider's: the next sign-in would overwrite an edit here.
+    readonly_fields = ("group_role", "group_names")
     search_fields = ("user__username", "user__email", "team__name")
     list_select_related = ("user", "team")
     autocomplete_fields = ("user", "team")
@@ -124,3 +128,25 @@ from audits.campaigns import admin as campaign_admin  # noqa: E402, F401
 
 # Notifications' admin lives with the feature; importing it registers it.
 from audits.notifications import admin as notification_admin  # noqa: E402, F401
+
+
+@admin.register(OidcIdentity)
+class OidcIdentityAdmin(admin.ModelAdmin):
+    """Add one to link an existing account to its provider subject before its owner first signs in."""
+
+    list_display = ("user", "subject", "issuer", "last_sign_in_at")
+    search_fields = ("user__username", "user__email", "subject")
+    list_select_related = ("user",)
+    autocomplete_fields = ("user",)
+    readonly_fields = ("created_at", "last_sign_in_at", "last_groups")
+
+
+@admin.register(GroupRoleMapping)
+class GroupRoleMappingAdmin(admin.ModelAdmin):
+    """Provider group → team role, applied at each sign-in (beside MLAUDIT_OIDC_GROUP_ROLES)."""
+
+    list_display = ("group", "team", "role")
+    list_filter = ("role", "team")
+    search_fields = ("group", "team__name")
+    list_select_related = ("team",)
+    autocomplete_fields = ("team",)

@@ -6,9 +6,10 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from audits.models import Project, Role, Team
+from audits.models import EVIDENCE_FRESH_MAX_DAYS, EVIDENCE_FRESH_MIN_DAYS, FRESHNESS_FIELDS, Project, Role, Team
 from rubric.models import AnswerStatus, Rubric
 
 
@@ -24,20 +25,57 @@ class ProjectSearchForm(forms.Form):
 class ProjectForm(forms.ModelForm):
     class Meta:
         model = Project
-        fields = ["name", "description", "owner_contact", "audit_cadence_days", "badge_public"]
+        fields = [
+            "name", "description", "owner_contact", "audit_cadence_days", "badge_public",
+            "evidence_fresh_days_automated", "evidence_fresh_days_manual",
+        ]  # fmt: skip
         labels = {
             "name": _("Name"),
             "description": _("Description"),
             "owner_contact": _("Contact"),
             "audit_cadence_days": _("Audit every (days)"),
             "badge_public": _("Public score badge"),
+            "evidence_fresh_days_automated": _("Evidence holds an automated answer for (days)"),
+            "evidence_fresh_days_manual": _("Evidence holds a manual answer for (days)"),
         }
         help_texts = {
             "owner_contact": _("Who to ask about this system."),
             "audit_cadence_days": _("The project counts as overdue when its last submitted audit is older than this."),
             "badge_public": _("Let anyone with the link see the score badge, without signing in."),
+            "evidence_fresh_days_automated": format_lazy(
+                _(
+                    "An automated answer accepted from evidence is stale when its source has not confirmed it for "
+                    "this long ({min} to {max} days)."
+                ),
+                min=EVIDENCE_FRESH_MIN_DAYS,
+                max=EVIDENCE_FRESH_MAX_DAYS,
+            ),
+            "evidence_fresh_days_manual": format_lazy(
+                _(
+                    "A manual answer accepted from evidence is stale when its source has not confirmed it for this "
+                    "long ({min} to {max} days)."
+                ),
+                min=EVIDENCE_FRESH_MIN_DAYS,
+                max=EVIDENCE_FRESH_MAX_DAYS,
+            ),
         }
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Left out of a post (a form from before these settings, a script), a window keeps its value.
+        for name in FRESHNESS_FIELDS.values():
+            self.fields[name].required = False
+
+    def _window(self, name: str) -> int:
+        value = self.cleaned_data.get(name)
+        return int(value) if value is not None else int(getattr(self.instance, name))
+
+    def clean_evidence_fresh_days_automated(self) -> int:
+        return self._window("evidence_fresh_days_automated")
+
+    def clean_evidence_fresh_days_manual(self) -> int:
+        return self._window("evidence_fresh_days_manual")
 
 
 class ProjectCreateForm(ProjectForm):

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.text import slugify
@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from audits.assignments.carry import carry_over_assignments
 from audits.exemptions.requests import carried_answer, clean_request, exemption_fields
 from audits.exemptions.rules import counted_status
-from audits.models import Answer, AnswerChange, Audit, AuditStatus, Membership, Project, Role, Team
+from audits.models import Answer, AnswerChange, Audit, AuditStatus, Membership, Project, Role, Team, effective_role
 from audits.notifications.tasks import audit_submitted
 from audits.selectors import audit_score, has_audit_role, has_role, latest_submitted_audit
 from audits.validators import contains_nul, nul_message, reject_nul
@@ -114,10 +114,13 @@ def membership_set(*, actor: Any, team: Team, username_or_email: str, role: str)
     with transaction.atomic():
         _lock_team(actor, team)
         membership, _created = Membership.objects.get_or_create(team=team, user=user, defaults={"role": role})
-        if membership.role != role:
-            _ensure_a_manager_remains(team, leaving=membership if role != Role.MANAGER else None)
-            membership.role = role
-            membership.save(update_fields=["role"])
+        if membership.hand_granted_role != role:
+            # A role from provider groups stays beside the hand-granted one (audits/sso/services.py).
+            in_force = effective_role(role, membership.group_role)
+            _ensure_a_manager_remains(team, leaving=membership if in_force != Role.MANAGER else None)
+            membership.hand_role = role if membership.group_role else ""
+            membership.role = in_force
+            membership.save(update_fields=["role", "hand_role"])
     return membership
 
 
@@ -128,8 +131,25 @@ def membership_remove(*, actor: Any, membership: Membership) -> None:
         current = Membership.objects.filter(pk=membership.pk).first()  # its role may have changed meanwhile
         if current is None:
             return
+        if current.group_role:
+            _remove_hand_grant(current)
+            return
         _ensure_a_manager_remains(membership.team, leaving=current)
         current.delete()
+
+
+def _remove_hand_grant(membership: Membership) -> None:
+    """Only the hand-granted part of a membership can be removed here; a role from provider groups goes when
+    the provider stops sending the group (the next sign-in)."""
+    if not membership.hand_role:
+        raise ValidationError(
+            _("%(user)s is in this team through the provider group %(groups)s: remove them from the group there.")
+            % {"user": membership.user.get_username(), "groups": ", ".join(membership.group_names)}
+        )
+    if membership.group_role != Role.MANAGER:
+        _ensure_a_manager_remains(membership.team, leaving=membership)
+    membership.role, membership.hand_role = membership.group_role, ""
+    membership.save(update_fields=["role", "hand_role"])
 
 
 def _lock_team(actor: Any, team: Team) -> None:
@@ -152,16 +172,24 @@ def _ensure_a_manager_remains(team: Team, *, leaving: Membership | None) -> None
 
 # Parallel creations of one name each pick a free slug, then race to insert it; this many tries each.
 SLUG_ATTEMPTS = 5
-PROJECT_FIELDS = ("name", "description", "owner_contact", "audit_cadence_days", "badge_public")
+PROJECT_FIELDS = (
+    "name", "description", "owner_contact", "audit_cadence_days", "badge_public",
+    "evidence_fresh_days_automated", "evidence_fresh_days_manual",
+)  # fmt: skip
+# Fields whose limits are the model's validators, checked here for callers that skip forms and serializers.
+LIMITED_PROJECT_FIELDS = ("audit_cadence_days", "evidence_fresh_days_automated", "evidence_fresh_days_manual")
 
 
 def _check_cadence(fields: dict[str, Any]) -> None:
-    """The model's rule for audit_cadence_days, for callers that do not go through a form or a serializer."""
-    if "audit_cadence_days" in fields:
-        try:
-            Project._meta.get_field("audit_cadence_days").clean(fields["audit_cadence_days"], None)
-        except ValidationError as error:
-            raise ValidationError({"audit_cadence_days": error.messages}) from None
+    """The model's rules for the limited fields, for callers that do not go through a form or a serializer."""
+    for name in LIMITED_PROJECT_FIELDS:
+        if name in fields:
+            try:
+                field = Project._meta.get_field(name)
+                assert isinstance(field, models.Field)
+                field.clean(fields[name], None)
+            except ValidationError as error:
+                raise ValidationError({name: error.messages}) from None
 
 
 def project_create(*, actor: Any, team: Team, name: str, slug: str | None = None, **fields: Any) -> Project:

@@ -27,5 +27,4 @@ urlpatterns = [
     path("teams/<slug:slug>/", teams.team_detail, name="team-detail"),
     path("teams/<slug:slug>/members/", teams.member_set, name="member-set"),
     path("teams/<slug:slug>/members/<int:membership_id>/remove/", teams.member_remove, name="member-remove"),
-    path("account/", teams.account, name="account"),
 ]

@@ -12,6 +12,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config.logging import logging_config
+from config.oidc import oidc_from_env
 from config.security import csp_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -183,13 +184,34 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Every page requires a signed-in user (audits.middleware.SignInRequiredMiddleware);
 # public views opt out with @login_not_required, these prefixes handle access themselves.
 SIGN_IN_EXEMPT_PATH_PREFIXES = ["/api/", "/admin/", "/healthz", "/readyz", "/static/", "/i18n/"]
-LOGIN_URL = "login"
+LOGIN_URL = "account:login"
 LOGIN_REDIRECT_URL = "/"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account:login"
 AUTHENTICATION_BACKENDS = [
+    # Refuses every password while MLAUDIT_LOCAL_PASSWORDS is off (the admin's sign-in included).
+    "audits.auth_backends.LocalPasswordsGate",
     "audits.auth_backends.SignInThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # OpenID Connect (audits/sso/): answers only the provider's callback, and only while MLAUDIT_OIDC is set.
+    "audits.sso.backend.OidcBackend",
 ]
+# Single sign-on (config/oidc.py, README "Single sign-on"): None unless MLAUDIT_OIDC_ISSUER is set.
+MLAUDIT_OIDC = oidc_from_env(
+    lambda name: _secret(name, default=""),
+    read_bool=env.bool,
+    read_float=env.float,
+)
+# Passwords stay usable unless SSO is on and this is turned off; without SSO nobody could sign in otherwise.
+MLAUDIT_LOCAL_PASSWORDS = env.bool("MLAUDIT_LOCAL_PASSWORDS", default=True)
+if not MLAUDIT_LOCAL_PASSWORDS and MLAUDIT_OIDC is None:
+    raise ImproperlyConfigured(
+        "MLAUDIT_LOCAL_PASSWORDS is off but single sign-on is not configured (MLAUDIT_OIDC_ISSUER): "
+        "nobody could sign in. Configure SSO or turn local passwords back on."
+    )
+# mozilla-django-oidc's fixed choices; everything provider-specific comes from MLAUDIT_OIDC (audits/sso/backend.py).
+OIDC_USE_PKCE = True
+OIDC_STORE_ID_TOKEN = True  # the id_token_hint of RP-initiated logout
+OIDC_AUTHENTICATION_CALLBACK_URL = "account:oidc-callback"
 # django-axes: after LOGIN_FAILURE_LIMIT wrong passwords for one username from one address,
 # that pair is locked out for LOGIN_LOCKOUT_MINUTES.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)

@@ -1,7 +1,7 @@
 from django.contrib import admin
-from django.urls import include, path
-
-from audits.views.accounts import PasswordResetView
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -12,14 +12,17 @@ urlpatterns = [
     path("api/v1/", include("audits.notifications.api_urls")),
     path("api/v1/", include("audits.api.urls")),
     path("api/", include("audits.api.schema_urls")),
-    path("account/", include("audits.api.page_urls")),
+    # Sign-in, sign-out, password reset and change, API tokens, profile (one namespace: account:).
+    path("account/", include("audits.account_urls")),
+    # Addresses before they moved under /account/ (bookmarks, password-reset mails already sent).
+    re_path(
+        r"^accounts/(?P<rest>.*)$",
+        login_not_required(RedirectView.as_view(url="/account/%(rest)s", permanent=True, query_string=True)),
+    ),
     path("integrations/mlflow/", include("integrations.mlflow.urls")),
     path("integrations/reports/", include("integrations.reports.urls")),
     path("", include("config.health_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    # Before Django's own: rate-limited, and the mail is sent by a task (audits/views/accounts.py).
-    path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),
-    path("accounts/", include("django.contrib.auth.urls")),
     path("campaigns/", include("audits.campaigns.urls")),
     path("", include("audits.notifications.urls")),
     path("", include("audits.dashboard_urls")),

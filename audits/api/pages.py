@@ -54,4 +54,4 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("Token “%(name)s” revoked; scripts using it now get 401.") % {"name": token.name})
-    return redirect("api-pages:tokens")
+    return redirect("account:tokens")

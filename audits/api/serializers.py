@@ -10,7 +10,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from audits.formatting import plain
-from audits.models import AUDIT_CADENCE_MAX_DAYS, AUDIT_CADENCE_MIN_DAYS, TAG_MAX_LENGTH, TAGS_PER_PROJECT, Project
+from audits.models import (
+    AUDIT_CADENCE_MAX_DAYS,
+    AUDIT_CADENCE_MIN_DAYS,
+    EVIDENCE_FRESH_MAX_DAYS,
+    EVIDENCE_FRESH_MIN_DAYS,
+    TAG_MAX_LENGTH,
+    TAGS_PER_PROJECT,
+    Project,
+)
 from audits.models.exemptions import (
     DEFAULT_EXPIRY_DAYS,
     JUSTIFICATION_MIN_LENGTH,
@@ -159,6 +167,17 @@ class TagNamesInput(serializers.ListField):
         return super().to_representation(data)
 
 
+def freshness_days(answer: str) -> serializers.IntegerField:
+    """A freshness window (audits.models.freshness): its limits are the model field's."""
+    return serializers.IntegerField(
+        required=False,
+        min_value=EVIDENCE_FRESH_MIN_DAYS,
+        max_value=EVIDENCE_FRESH_MAX_DAYS,
+        help_text=f"{answer} answer accepted from evidence is stale when its source has not confirmed it for this "
+        "many days.",
+    )
+
+
 class ProjectCreateInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     team = serializers.SlugField(max_length=100, help_text="Slug of a team you manage.")
@@ -175,6 +194,8 @@ class ProjectCreateInput(serializers.Serializer):
         max_length=TAGS_PER_PROJECT,
         help_text="The project's tags (replacing the ones it has); new ones are created.",
     )
+    evidence_fresh_days_automated = freshness_days("An automated")
+    evidence_fresh_days_manual = freshness_days("A manual")
 
 
 class ProjectUpdateInput(serializers.Serializer):
@@ -191,6 +212,8 @@ class ProjectUpdateInput(serializers.Serializer):
         max_length=TAGS_PER_PROJECT,
         help_text="The project's tags (replacing the ones it has); new ones are created.",
     )
+    evidence_fresh_days_automated = freshness_days("An automated")
+    evidence_fresh_days_manual = freshness_days("A manual")
 
 
 class LatestScoreOutput(NullableModelSerializerMixin, serializers.Serializer):
@@ -219,6 +242,8 @@ class ProjectOutput(serializers.ModelSerializer):
             "owner_contact",
             "audit_cadence_days",
             "badge_public",
+            "evidence_fresh_days_automated",
+            "evidence_fresh_days_manual",
             "created_at",
             "updated_at",
             "latest",
@@ -292,6 +317,8 @@ class AnswerOutput(serializers.Serializer):
     notes = serializers.CharField()
     evidence = serializers.ListField(child=serializers.CharField())
     carried_over = serializers.BooleanField()
+    stale = serializers.BooleanField(default=False, help_text="Accepted from evidence that no longer holds.")
+    stale_reason = serializers.CharField(allow_null=True, default=None, help_text="Why; null when not stale.")
     version = serializers.IntegerField()
     answered_by = serializers.CharField(source="answered_by.username", allow_null=True, default=None)
     answered_at = serializers.DateTimeField(allow_null=True)

@@ -5,6 +5,7 @@ from django.urls import URLPattern, URLResolver, path
 from audits.api import views
 from audits.api.badge import ProjectBadgeView
 from audits.api.next_steps import AuditNextStepsView, ItemOwnerView
+from audits.api.staleness import ProjectLiveScoreView
 from audits.exemptions.api import ExemptionDecisionView
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -14,6 +15,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("projects/<slug:slug>/", views.ProjectDetailView.as_view(), name="api-project-detail"),
     path("projects/<slug:slug>/audits/", views.ProjectAuditListView.as_view(), name="api-project-audits"),
     path("projects/<slug:slug>/trend/", views.ProjectTrendView.as_view(), name="api-project-trend"),
+    path("projects/<slug:slug>/live-score/", ProjectLiveScoreView.as_view(), name="api-project-live-score"),
     path("projects/<slug:slug>/badge.svg", ProjectBadgeView.as_view(), name="api-project-badge"),
     path("audits/<int:audit_id>/", views.AuditDetailView.as_view(), name="api-audit-detail"),
     path("audits/<int:audit_id>/answers/", views.AuditAnswersView.as_view(), name="api-audit-answers"),

@@ -90,7 +90,9 @@ class ApiView(GenericAPIView):
 
 
 def audit_detail_data(audit: Audit) -> dict[str, Any]:
-    answers = audit_answers(audit=audit)
+    from audits.api.staleness import mark_stale  # it builds on this module's base view
+
+    answers = mark_stale(audit, audit_answers(audit=audit))
     day = audit_score_day(audit)
     for answer in answers:  # the state people see, "expired" included (AnswerOutput.exemption_state)
         answer.exemption_state_shown = exemption_state(  # type: ignore[attr-defined]

@@ -5,13 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from audits.exemptions.selectors import exemptions_expiring
-from audits.models import Team
 from audits.models.exemptions import EXPIRING_SOON_DAYS
 from audits.notifications import notify
-from audits.notifications.digest import MAX_LINES_PER_SECTION, DigestSection, digest_section
 
 EXEMPTION_EXPIRING = "exemption_expiring"
 
@@ -45,17 +42,3 @@ def notify_expiring_exemptions(*, today: date) -> int:
             )
             asked += 1
     return asked
-
-
-@digest_section
-def exemptions_expiring_soon(team: Team, since: date, today: date) -> DigestSection | None:
-    """The weekly digest's section: the team's standing exemptions that expire within EXPIRING_SOON_DAYS."""
-    answers = exemptions_expiring(within_days=EXPIRING_SOON_DAYS, today=today).filter(audit__project__team=team)
-    lines = [
-        _("{project}: {item} expires {date}").format(
-            project=answer.audit.project.name, item=answer.item.code, date=answer.expires_on.isoformat()
-        )
-        for answer in answers[:MAX_LINES_PER_SECTION]
-        if answer.expires_on is not None
-    ]
-    return DigestSection("exemptions_expiring", _("Exemptions expiring"), lines) if lines else None

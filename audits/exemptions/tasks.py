@@ -6,9 +6,6 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
-# Imported here so the worker that sends weekly digests has the exemptions' digest section registered.
-from audits.exemptions import expiry
-
 
 @shared_task(
     name="exemptions.notify_expiring",
@@ -22,4 +19,6 @@ from audits.exemptions import expiry
 def notify_expiring_exemptions() -> int:
     """Run daily by beat. Takes no id: it looks at every standing exemption. What it asked for is recorded in
     the notifications ledger (audits.notifications), which the team's notifications page reads."""
-    return expiry.notify_expiring_exemptions(today=timezone.localdate())
+    from audits.exemptions.expiry import notify_expiring_exemptions as run
+
+    return run(today=timezone.localdate())

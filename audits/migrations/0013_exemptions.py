@@ -14,7 +14,7 @@ def strict_equals_final(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audits', '0012_campaigns_tags'),
+        ('audits', '0012_evidence_freshness'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

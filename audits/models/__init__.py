@@ -23,11 +23,18 @@ from audits.models.core import (
     Audit,
     AuditStatus,
     Membership,
+    MembershipSource,
     Project,
     Role,
     Team,
+    effective_role,
 )
 from audits.models.exemptions import EXEMPTION_STATE_LABELS, EXPIRED, Decision, ExemptionState
+from audits.models.freshness import (
+    EVIDENCE_FRESH_MAX_DAYS,
+    EVIDENCE_FRESH_MIN_DAYS,
+    FRESHNESS_FIELDS,
+)
 from audits.models.notifications import (
     CHANNEL_PAUSE_AFTER_FAILURES,
     ChannelKind,
@@ -39,6 +46,7 @@ from audits.models.notifications import (
     NotificationPreference,
     WebhookPayload,
 )
+from audits.models.sso import GroupRoleMapping, OidcIdentity
 from audits.models.tokens import KEY_PREFIX, LAST_USED_RESOLUTION, MAX_NAME_LENGTH, PREFIX_LENGTH, ApiToken
 
 __all__ = [
@@ -49,8 +57,11 @@ __all__ = [
     "CAMPAIGN_NAME_MAX_LENGTH",
     "CAMPAIGN_REMINDER_DAYS",
     "CHANNEL_PAUSE_AFTER_FAILURES",
+    "EVIDENCE_FRESH_MAX_DAYS",
+    "EVIDENCE_FRESH_MIN_DAYS",
     "EXEMPTION_STATE_LABELS",
     "EXPIRED",
+    "FRESHNESS_FIELDS",
     "KEY_PREFIX",
     "LAST_USED_RESOLUTION",
     "MAX_NAME_LENGTH",
@@ -69,15 +80,19 @@ __all__ = [
     "Delivery",
     "DeliveryState",
     "ExemptionState",
+    "GroupRoleMapping",
     "ItemAssignment",
     "Membership",
+    "MembershipSource",
     "Notification",
     "NotificationChannel",
     "NotificationEvent",
     "NotificationPreference",
+    "OidcIdentity",
     "Project",
     "Role",
     "Tag",
     "Team",
     "WebhookPayload",
+    "effective_role",
 ]

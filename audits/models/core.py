@@ -5,6 +5,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from audits.models.exemptions import ExemptionState
+from audits.models.freshness import (
+    EVIDENCE_FRESH_AUTOMATED_DEFAULT,
+    EVIDENCE_FRESH_MANUAL_DEFAULT,
+    freshness_validators,
+)
 from rubric.models import AnswerStatus, Item, Rubric
 
 
@@ -33,7 +38,15 @@ class Team(models.Model):
 class Membership(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    # The role in force: the higher of the hand-granted role and the role from provider groups. Everything
+    # that checks permissions reads this field only.
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+    # Roles from the identity provider's groups (audits/sso/services.py sets these at each sign-in). While
+    # group_role is empty the membership is entirely hand-granted and `role` is that hand role; once a group
+    # grants a role, hand_role keeps what was granted by hand (empty: nothing), so the two stay apart.
+    group_role = models.CharField(max_length=20, choices=Role.choices, blank=True, default="")
+    hand_role = models.CharField(max_length=20, choices=Role.choices, blank=True, default="")
+    group_names = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -42,6 +55,30 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.team} ({self.role})"
+
+    @property
+    def hand_granted_role(self) -> str:
+        """The role granted by hand in mlaudit ("" if the membership exists only through groups)."""
+        return self.hand_role if self.group_role else self.role
+
+    @property
+    def source(self) -> str:
+        """MembershipSource.MANUAL, GROUP, or BOTH."""
+        if not self.group_role:
+            return MembershipSource.MANUAL
+        return MembershipSource.BOTH if self.hand_role else MembershipSource.GROUP
+
+
+class MembershipSource(models.TextChoices):
+    MANUAL = "manual", "Granted by hand"
+    GROUP = "group", "From provider groups"
+    BOTH = "both", "By hand and from provider groups"
+
+
+def effective_role(*roles: str) -> str:
+    """The highest of these roles ("" for none)."""
+    present = [role for role in roles if role]
+    return max(present, key=lambda role: ROLE_RANK[Role(role)]) if present else ""
 
 
 # How often a project is audited: at least daily, at most every ten years. The model's validators hold the rule,
@@ -61,6 +98,17 @@ class Project(models.Model):
         help_text="A project is overdue when its last submitted audit is older than this.",
     )
     badge_public = models.BooleanField(default=False, help_text="Serve the score badge without sign-in.")
+    # Freshness windows of answers accepted from evidence (audits.models.freshness, audits.staleness).
+    evidence_fresh_days_automated = models.PositiveIntegerField(
+        default=EVIDENCE_FRESH_AUTOMATED_DEFAULT,
+        validators=freshness_validators(),
+        help_text="An automated answer from evidence is stale when its source has not confirmed it for this long.",
+    )
+    evidence_fresh_days_manual = models.PositiveIntegerField(
+        default=EVIDENCE_FRESH_MANUAL_DEFAULT,
+        validators=freshness_validators(),
+        help_text="A manual answer from evidence is stale when its source has not confirmed it for this long.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # The latest and previous submitted audits with their frozen final scores, kept here by

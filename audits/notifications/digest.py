@@ -1,8 +1,8 @@
 """The weekly digest: one event per team and ISO week, made of sections.
 
-A section is a function `(team, since, today) -> DigestSection | None`; register more with `digest_section`
-(in an AppConfig's ready() or at import of the module that defines them), e.g. expiring exemptions or stale
-answers from their own selectors. Sections with nothing to say are left out, and so is a digest with none.
+A section is a function `(team, since, today) -> DigestSection | None`, listed in SECTIONS below (a new
+section is written here, reading its feature's selectors, and added to that tuple). Sections with nothing to
+say are left out, and so is a digest with none.
 """
 
 from __future__ import annotations
@@ -15,10 +15,13 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from audits.exemptions.selectors import exemptions_expiring
 from audits.formatting import score
 from audits.models import Audit, AuditStatus, NotificationEvent, Team
+from audits.models.exemptions import EXPIRING_SOON_DAYS
 from audits.notifications.producers import DUE_SOON_DAYS, due_date, scanned_projects
 from audits.notifications.services import notify
+from audits.staleness.selectors import stale_answers_for_team
 
 DIGEST_DAYS = 7
 MAX_LINES_PER_SECTION = 50
@@ -32,17 +35,8 @@ class DigestSection:
 
 
 SectionFn = Callable[[Team, date, date], DigestSection | None]
-SECTIONS: list[SectionFn] = []
 
 
-def digest_section(fn: SectionFn) -> SectionFn:
-    """Add a section to every team's digest (a decorator; registering the same function twice adds it once)."""
-    if fn not in SECTIONS:
-        SECTIONS.append(fn)
-    return fn
-
-
-@digest_section
 def scores_changed(team: Team, since: date, today: date) -> DigestSection | None:
     audits = (
         Audit.objects.filter(
@@ -68,7 +62,6 @@ def _by_due(team: Team, today: date) -> list[tuple[date, str]]:
     return sorted((due_date(project), project.name) for project in scanned_projects().filter(team=team))
 
 
-@digest_section
 def audits_due(team: Team, since: date, today: date) -> DigestSection | None:
     lines = [
         _("{project}: due {date}").format(project=name, date=due.isoformat())
@@ -78,7 +71,6 @@ def audits_due(team: Team, since: date, today: date) -> DigestSection | None:
     return DigestSection("due", _("Audits due soon"), lines[:MAX_LINES_PER_SECTION]) if lines else None
 
 
-@digest_section
 def audits_overdue(team: Team, since: date, today: date) -> DigestSection | None:
     lines = [
         _("{project}: overdue since {date}").format(project=name, date=due.isoformat())
@@ -88,9 +80,43 @@ def audits_overdue(team: Team, since: date, today: date) -> DigestSection | None
     return DigestSection("overdue", _("Audits overdue"), lines[:MAX_LINES_PER_SECTION]) if lines else None
 
 
-def digest_for(team: Team, *, today: date) -> list[DigestSection]:
+def stale_answers(team: Team, since: date, today: date) -> DigestSection | None:
+    lines = [
+        _("{project}: live score {live} (audited {audited}); stale: {items}").format(
+            project=found.project.name,
+            live=score(found.final),
+            audited=score(found.audited_final),
+            items=", ".join(item.code for item in found.stale),
+        )
+        for found in stale_answers_for_team(team)
+    ]
+    return (
+        DigestSection("stale", _("Answers whose evidence no longer holds"), lines[:MAX_LINES_PER_SECTION])
+        if lines
+        else None
+    )
+
+
+# Every digest's sections, in the order they are written.
+def exemptions_expiring_soon(team: Team, since: date, today: date) -> DigestSection | None:
+    """The team's standing exemptions that expire within EXPIRING_SOON_DAYS (audits.exemptions)."""
+    answers = exemptions_expiring(within_days=EXPIRING_SOON_DAYS, today=today).filter(audit__project__team=team)
+    lines = [
+        _("{project}: {item} expires {date}").format(
+            project=answer.audit.project.name, item=answer.item.code, date=answer.expires_on.isoformat()
+        )
+        for answer in answers[:MAX_LINES_PER_SECTION]
+        if answer.expires_on is not None
+    ]
+    return DigestSection("exemptions_expiring", _("Exemptions expiring"), lines) if lines else None
+
+
+SECTIONS: tuple[SectionFn, ...] = (scores_changed, audits_due, audits_overdue, stale_answers, exemptions_expiring_soon)
+
+
+def digest_for(team: Team, *, today: date, sections: tuple[SectionFn, ...] = SECTIONS) -> list[DigestSection]:
     since = today - timedelta(days=DIGEST_DAYS - 1)
-    return [section for fn in SECTIONS if (section := fn(team, since, today)) is not None]
+    return [section for fn in sections if (section := fn(team, since, today)) is not None]
 
 
 def digests_send(*, today: date | None = None) -> int:

@@ -73,4 +73,4 @@ def preference_save(request: HttpRequest) -> HttpResponse:
     form.is_valid()  # a checkbox: any body is valid
     channels.preference_set(user=request.user, email_opt_out=bool(form.cleaned_data.get("email_opt_out")))
     messages.success(request, _("Your notification preference is saved."))
-    return redirect("audits:account")
+    return redirect("account:profile")

@@ -8,15 +8,18 @@ keep one address, or one client, from being sent a stream of mails.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.core.cache import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.urls import reverse_lazy
 from kombu.exceptions import OperationalError
 
 from audits.api.throttling import CACHE_ERRORS, throttle_cache
@@ -67,6 +70,8 @@ def _queue_mail(*, email: str, domain: str, use_https: bool) -> None:
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    success_url = reverse_lazy("account:password_reset_done")
+
     def form_valid(self, form: Any) -> HttpResponse:
         email = form.cleaned_data["email"]
         if reset_allowed(email=email, client=client_ip(self.request)):
@@ -76,3 +81,31 @@ class PasswordResetView(auth_views.PasswordResetView):
             log.warning("Password reset: rate limit reached; no mail queued")
         # The same page either way: it never tells whether the address has an account.
         return HttpResponseRedirect(self.get_success_url())
+
+
+def local_passwords_required(view: Any) -> Any:
+    """Password pages (reset, change) do not exist while local passwords are off."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not settings.MLAUDIT_LOCAL_PASSWORDS:
+            raise Http404("Local passwords are disabled.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+class SignInView(auth_views.LoginView):
+    """The sign-in page: "Sign in with <provider>" when SSO is configured, the password form while local
+    passwords are enabled."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["sso"] = settings.MLAUDIT_OIDC
+        context["local_passwords"] = settings.MLAUDIT_LOCAL_PASSWORDS
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not settings.MLAUDIT_LOCAL_PASSWORDS:
+            return self.render_to_response(self.get_context_data(), status=403)
+        return super().post(request, *args, **kwargs)

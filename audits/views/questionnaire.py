@@ -39,6 +39,7 @@ from audits.models import ROLE_RANK, Answer, Audit, Project, Role
 from audits.planning.panel import panel_context
 from audits.selectors import QuestionnaireAnswer
 from audits.services import AuditLocked
+from audits.staleness.selectors import stale_answers
 from audits.views import item_markup
 from audits.views.item_markup import lines, text
 from integrations.mlflow.models import MlflowConnection
@@ -48,7 +49,8 @@ from rubric.scoring import ScoreResult, score_answers
 from rubric.selectors import band_labels_localized, rubric_spec
 
 # The filters of the questionnaire (?show=…); the page's script applies the same ones without a reload.
-FILTERS = ("unanswered", "carried", "mine", "assigned")  # assigned: the items the user owns ("my items")
+# assigned: the items the user owns ("my items"); stale: answers whose evidence no longer holds.
+FILTERS = ("unanswered", "carried", "mine", "assigned", "stale")
 COLLAPSE_ANSWERED = "answered"  # ?collapse=answered folds every answered item to its heading
 
 
@@ -66,6 +68,7 @@ class ItemRow:
     owner: str = ""  # username of the item's owner
     assigned: bool = False  # the user owns it
     hidden: bool = False  # filtered out by ?show=
+    stale_reason: str = ""  # why the answer taken from evidence no longer holds (audits.staleness)
     folded: bool = False  # answered and ?collapse=answered
     status: str = ""
     status_label: str = ""
@@ -175,6 +178,9 @@ def questionnaire_page(
     }
     result = score_answers(spec, statuses)
     owners = questionnaire_owners(audit=audit)
+    mlflow_connected, has_reports = _evidence_sources(audit)
+    # Only projects with evidence can have answers resting on it; the others keep the page's five queries.
+    stale = stale_answers(audit=audit, statuses=statuses) if mlflow_connected or has_reports else {}
     show = request.GET.get("show", "")
     show = show if show in FILTERS else ""
     collapse = request.GET.get("collapse") == COLLAPSE_ANSWERED
@@ -200,6 +206,8 @@ def questionnaire_page(
         if answer:
             row.status, row.notes, row.base_version = answer.status, answer.notes, answer.version
             row.evidence_text, row.answered_by = "\n".join(answer.evidence), saved_by(answer)
+        if code in stale:
+            row.stale_reason = stale[code].reason
         for key, value in overrides.get(code, {}).items():
             setattr(row, key, value)
         row.status_label = str(STATUS_LABELS.get(row.status, "")) if row.status else ""  # type: ignore[call-overload]
@@ -223,7 +231,6 @@ def questionnaire_page(
             )
         )
     all_rows = [row for block in blocks for row in block.rows]
-    mlflow_connected, has_reports = _evidence_sources(audit)
     page = {"audit": audit, "project": audit.project, "can_edit": can_edit, "mlflow_connected": mlflow_connected}
     page["history_page"] = reverse("audits:audit-history", kwargs={"audit_id": audit.pk})
     page["is_manager"] = rank >= ROLE_RANK[Role.MANAGER]
@@ -246,6 +253,7 @@ def questionnaire_page(
         "carried": sum(1 for row in all_rows if row.answer and row.answer.carried_over),
         "mine": sum(1 for row in all_rows if row.mine),
         "assigned": sum(1 for row in all_rows if row.assigned),
+        "stale": sum(1 for row in all_rows if row.stale_reason),
     }
     context = {
         **page,
@@ -297,6 +305,7 @@ class ItemMarkup:
                 (" data-carried", carried),
                 (" data-mine", row.mine),
                 (" data-assigned", row.assigned),
+                (" data-stale", bool(row.stale_reason)),
                 (" hidden", row.hidden),
                 (' data-state="conflict"', row.conflict is not None),
             )
@@ -313,6 +322,7 @@ class ItemMarkup:
             "title": text(row.title),
             "status_label": text(row.status_label),
             "carried_tag": parts["carried_tag"].fill({}) if carried else "",
+            "stale": parts["stale"].fill({"reason": text(row.stale_reason)}) if row.stale_reason else "",
             "guidance": parts["guidance"].fill({"guidance": lines(row.guidance)}) if row.guidance else "",
             "choices": "".join(
                 choice.fill(
@@ -388,6 +398,7 @@ def _filter_links(show: str, collapse: bool, counts: dict[str, int]) -> list[dic
         "carried": _("Carried over"),
         "mine": _("Mine"),
         "assigned": _("Assigned to me"),
+        "stale": _("Stale"),
     }
     return [
         {"key": key, "label": label, "count": counts.get(key, 0), "href": _query(key, collapse), "current": key == show}
@@ -402,6 +413,8 @@ def _matches(row: ItemRow, show: str) -> bool:
         return bool(row.answer and row.answer.carried_over)
     if show == "assigned":
         return row.assigned
+    if show == "stale":
+        return bool(row.stale_reason)
     return row.mine
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -27,6 +28,8 @@ def _team_page(request: HttpRequest, slug: str, form: MemberForm | None = None, 
         "memberships": selectors.team_memberships(team=team),
         "projects": selectors.with_latest_scores(selectors.visible_projects(user=request.user).filter(team=team)),
         "form": form or (MemberForm() if is_manager else None),
+        # With single sign-on on, each role says whether it was granted by hand or comes from provider groups.
+        "sso": settings.MLAUDIT_OIDC is not None,
     }
     return render(request, "audits/team_detail.html", context, status=status)
 

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audits.staleness.events import live_score_check
 from integrations.mlflow import alerts
 from integrations.mlflow.client import Credentials, MlflowClient, MlflowError
 from integrations.mlflow.crypto import SecretUnreadable, decrypt_secret
@@ -237,4 +238,7 @@ def sync_execute(*, sync_id: int, final_attempt: bool) -> SyncRun | None:
         finish_failed(sync.pk, exc.kind, exc.message)
     except SecretUnreadable as exc:
         finish_failed(sync.pk, "auth", str(exc))
+    else:
+        # The findings are committed: answers that rested on older evidence may be stale now.
+        live_score_check(project_id=sync.project_id)
     return SyncRun.objects.get(pk=sync.pk)

@@ -231,11 +231,26 @@ class Finding(models.Model):
 
 
 class AcceptedFinding(models.Model):
-    """A frozen copy of the finding a person accepted into an answer; later syncs never touch it."""
+    """A frozen copy of the finding a person accepted into an answer; later syncs never touch it.
+
+    Its provenance (which evidence, observed when, about which model version, at which level) is kept in
+    columns, so audits.staleness can tell when the answer stops holding without reading the snapshots.
+    """
 
     answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="accepted_findings")
     item_code = models.CharField(max_length=50)
     snapshot = models.JSONField()
+    # The evidence source (evidence.sources.SOURCES) and what it observed: "sync:<id>" or "report:<id>".
+    source = models.CharField(max_length=30, default="mlflow")
+    evidence_key = models.CharField(max_length=100, blank=True)
+    observed_at = models.DateTimeField(null=True, blank=True)  # when the evidence was synced or received
+    accepted_status = models.CharField(max_length=20, blank=True)  # the level the answer took
+    # The serving model version the evidence was about (MLflow only): registered model, alias → version, as
+    # the sync behind the finding saw them. Empty for sources that know no model version.
+    connection = models.ForeignKey(MlflowConnection, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    model_name = models.CharField(max_length=300, blank=True)
+    model_alias = models.CharField(max_length=255, blank=True)
+    model_version = models.PositiveIntegerField(null=True, blank=True)
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

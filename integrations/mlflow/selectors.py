@@ -163,6 +163,22 @@ class AcceptPreview:
         return self.accepted is not None and snapshot_key(self.accepted.snapshot) == self.finding_key
 
 
+def latest_acceptances(*, audit_ids: list[int]) -> dict[str, dict[str, Any]]:
+    """item code → the provenance of the latest acceptance into the answers of these audits, in one query."""
+    rows = (
+        AcceptedFinding.objects.filter(answer__audit_id__in=audit_ids)
+        .order_by("item_code", "-accepted_at", "-pk")
+        .values(
+            "item_code", "source", "accepted_status", "observed_at", "model_name", "model_alias", "model_version",
+            "connection_id",
+        )
+    )  # fmt: skip
+    latest: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        latest.setdefault(row["item_code"], dict(row))
+    return latest
+
+
 def accepted_by_item(*, audit: Audit) -> dict[str, AcceptedFinding]:
     """item code → the latest acceptance of a finding into this audit's answers, in one query."""
     latest: dict[str, AcceptedFinding] = {}

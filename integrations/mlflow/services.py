@@ -39,6 +39,7 @@ from integrations.mlflow.models import (
     SyncTrigger,
     connection_limit,
 )
+from integrations.mlflow.serving import serving_in
 from integrations.mlflow.tasks import enqueue_sync
 from rubric.models import AnswerStatus
 from rubric.models import status_label as rubric_status_label
@@ -352,6 +353,37 @@ def finding_accept(
             base_version=current.version if current else 0,
         )
         AcceptedFinding.objects.create(
-            answer=answer, item_code=item_code, snapshot=finding.snapshot(), accepted_by=actor
+            answer=answer,
+            item_code=item_code,
+            snapshot=finding.snapshot(),
+            accepted_by=actor,
+            **provenance(finding, source=source),
         )
     return answer
+
+
+def provenance(finding: Finding | EvidenceFinding, *, source: str) -> dict[str, Any]:
+    """What an acceptance records about its evidence: the source and what it observed (sync or report), when,
+    at which level, and for MLflow the serving version the sync behind the finding saw."""
+    if isinstance(finding, EvidenceFinding):
+        report = finding.origin.get("report")
+        return {
+            "source": source,
+            "evidence_key": f"report:{report}" if report is not None else f"sync:{finding.origin.get('sync', '')}",
+            "observed_at": finding.observed_at,
+            "accepted_status": finding.suggested_status,
+        }
+    connection = finding.connection
+    serving = serving_in(
+        finding.sync.aliases_seen or {}, models=connection.registered_models, alias=connection.serving_alias
+    )
+    return {
+        "source": "mlflow",
+        "evidence_key": f"sync:{finding.sync_id}",
+        "observed_at": finding.synced_at,
+        "accepted_status": finding.suggested_status,
+        "connection": connection,
+        "model_name": serving.model_name if serving else "",
+        "model_alias": serving.alias if serving else "",
+        "model_version": serving.version if serving else None,
+    }

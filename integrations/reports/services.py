@@ -14,6 +14,7 @@ from rest_framework.exceptions import APIException
 
 from audits.models import Project, Role
 from audits.selectors import has_role
+from audits.staleness.events import live_score_check
 from integrations.reports import mapping, selectors
 from integrations.reports.models import (
     MAX_RUN_FIELD,
@@ -119,6 +120,8 @@ def report_receive(
     except IntegrityError:  # the same CI run posted twice at the same moment: the first one wins
         return Report.objects.get(project=project, kind=kind, run_id=run_id), False
     _prune(project, kind)
+    # A new report may fail an item an answer was accepted from (audits.staleness).
+    live_score_check(project_id=project.pk)
     return report, True
 
 

@@ -45,6 +45,7 @@
     carried: function (article) { return "carried" in article.dataset; },
     mine: function (article) { return "mine" in article.dataset; },
     assigned: function (article) { return "assigned" in article.dataset; },
+    stale: function (article) { return "stale" in article.dataset; },
   };
 
   function countFilters() {
@@ -107,6 +108,12 @@
     article.dataset.answered = "";
     article.dataset.mine = "";
     if (!data.answer.carried_over) delete article.dataset.carried;
+    // A stale answer changed by hand is no longer tied to its evidence (the server says the same on reload).
+    if ("stale" in article.dataset && data.answer.status !== article.dataset.serverStatus) {
+      delete article.dataset.stale;
+      var staleNote = article.querySelector("[data-stale-reason]");
+      if (staleNote) staleNote.hidden = true;
+    }
     var status = article.querySelector("[data-item-status]");
     if (status) status.textContent = data.answer.status_label;
     if (data.history_changed) {

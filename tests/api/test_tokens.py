@@ -142,7 +142,7 @@ def test_profile_page_does_not_revoke_someone_elses_token(client, viewer, editor
 def test_profile_page_needs_sign_in(client):
     response = client.get("/account/tokens/")
     assert response.status_code == 302
-    assert "/accounts/login/" in response["Location"]
+    assert "/account/login/" in response["Location"]
 
 
 def test_command_prints_a_working_key_once(viewer, project):

@@ -98,4 +98,4 @@ def test_anonymous_visitor_is_sent_to_sign_in(client, manager, project, known_st
     response = client.get(result_url(audit))
 
     assert response.status_code == 302
-    assert reverse("login") in response["Location"]
+    assert reverse("account:login") in response["Location"]

@@ -136,4 +136,4 @@ def test_every_dashboard_page_sends_anonymous_visitors_to_sign_in(client, projec
     response = client.get(url)
 
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("account:login"))

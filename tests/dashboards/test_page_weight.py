@@ -97,7 +97,7 @@ def test_the_portfolio_weighs_at_most_1_5_mb_first_and_100_kb_again(browser, pro
     network = context.new_cdp_session(tab)
     network.send("Network.enable")
     try:
-        tab.goto(production_server + "/accounts/login/")
+        tab.goto(production_server + "/account/login/")
         tab.fill("input[name=username]", USERNAME)
         tab.fill("input[name=password]", PASSWORD)
         tab.press("input[name=password]", "Enter")

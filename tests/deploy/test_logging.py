@@ -77,15 +77,15 @@ def test_production_logs_json_and_development_logs_text():
 
 
 def test_each_request_gets_an_id_echoed_in_the_response(client):
-    first = client.get("/accounts/login/")
-    second = client.get("/accounts/login/")
+    first = client.get("/account/login/")
+    second = client.get("/account/login/")
     assert re.fullmatch(r"[0-9a-f]{32}", first[REQUEST_ID_HEADER])
     assert first[REQUEST_ID_HEADER] != second[REQUEST_ID_HEADER]
 
 
 def test_a_proxy_request_id_is_kept_unless_it_could_forge_log_lines(client):
-    assert client.get("/accounts/login/", HTTP_X_REQUEST_ID="lb-7f3a.2")[REQUEST_ID_HEADER] == "lb-7f3a.2"
-    forged = client.get("/accounts/login/", HTTP_X_REQUEST_ID='x"}\n{"level": "INFO')[REQUEST_ID_HEADER]
+    assert client.get("/account/login/", HTTP_X_REQUEST_ID="lb-7f3a.2")[REQUEST_ID_HEADER] == "lb-7f3a.2"
+    forged = client.get("/account/login/", HTTP_X_REQUEST_ID='x"}\n{"level": "INFO')[REQUEST_ID_HEADER]
     assert re.fullmatch(r"[0-9a-f]{32}", forged)
 
 
@@ -96,7 +96,7 @@ def test_a_request_id_with_a_trailing_newline_is_replaced():
 def test_one_line_per_request_with_status_duration_and_user(client, manager, caplog):
     client.force_login(manager)
     with caplog.at_level(logging.INFO, logger="mlaudit.request"):
-        response = client.get("/accounts/login/", HTTP_X_REQUEST_ID="abc-123")
+        response = client.get("/account/login/", HTTP_X_REQUEST_ID="abc-123")
     lines = [r for r in caplog.records if r.name == "mlaudit.request"]
     assert len(lines) == 1
     line = lines[0]
@@ -104,7 +104,7 @@ def test_one_line_per_request_with_status_duration_and_user(client, manager, cap
     assert line.user_id == manager.pk
     assert line.status == response.status_code
     assert line.method == "GET"
-    assert line.path == "/accounts/login/"
+    assert line.path == "/account/login/"
     assert line.client == "127.0.0.1"
     assert line.duration_ms >= 0
 

@@ -171,13 +171,13 @@ def test_readyz_says_the_database_and_the_broker_are_reachable(deployment):
 
 
 def test_pages_over_plain_http_are_redirected_to_https(deployment):
-    response = deployment.get("/accounts/login/")
+    response = deployment.get("/account/login/")
     assert response.status_code == 301
     assert response.headers["Location"].startswith("https://127.0.0.1")
 
 
 def test_static_files_are_served_hashed_and_compressed(deployment):
-    page = deployment.get("/accounts/login/", headers=VIA_PROXY)
+    page = deployment.get("/account/login/", headers=VIA_PROXY)
     hashed = re.findall(r"/static/[\w/.-]+\.[0-9a-f]{12}\.css", page.text)
     assert hashed, "the login page links no stylesheet with a hashed name"
     response = deployment.get(hashed[0], headers={**VIA_PROXY, "Accept-Encoding": "gzip"})
@@ -187,14 +187,14 @@ def test_static_files_are_served_hashed_and_compressed(deployment):
 
 
 def test_an_operator_signs_in_through_the_login_page(deployment):
-    form = deployment.get("/accounts/login/", headers=VIA_PROXY)
+    form = deployment.get("/account/login/", headers=VIA_PROXY)
     assert form.status_code == 200
     assert form.cookies["csrftoken"]
     assert "Secure" in form.headers["Set-Cookie"]
     csrf_token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
     # Cookies marked Secure are not sent over http:// by requests, so they are passed by hand.
     signed_in = deployment.post(
-        "/accounts/login/",
+        "/account/login/",
         data={"username": USERNAME, "password": PASSWORD, "csrfmiddlewaretoken": csrf_token},
         headers={**VIA_PROXY, "Origin": deployment.base_url.replace("http:", "https:")},
         cookies={"csrftoken": form.cookies["csrftoken"]},
@@ -205,7 +205,7 @@ def test_an_operator_signs_in_through_the_login_page(deployment):
     assert home.status_code == 200
     anonymous = deployment.get(signed_in.headers["Location"], headers=VIA_PROXY)
     assert anonymous.status_code == 302
-    assert "/accounts/login/" in anonymous.headers["Location"]
+    assert "/account/login/" in anonymous.headers["Location"]
     deployment.session["sessionid"] = session
 
 
@@ -228,7 +228,7 @@ def test_signed_in_pages_run_only_scripts_the_content_security_policy_allows(dep
 
 
 def test_responses_carry_the_production_security_headers(deployment):
-    response = deployment.get("/accounts/login/", headers=VIA_PROXY)
+    response = deployment.get("/account/login/", headers=VIA_PROXY)
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Referrer-Policy"] == "same-origin"

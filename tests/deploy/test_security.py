@@ -99,7 +99,7 @@ def enforce(settings, header=None):
 
 def test_every_page_gets_a_content_security_policy_that_allows_only_this_sites_scripts(client, settings):
     enforce(settings)
-    policy = client.get("/accounts/login/")["Content-Security-Policy"]
+    policy = client.get("/account/login/")["Content-Security-Policy"]
     assert "default-src 'self'" in policy
     assert "script-src 'self'" in policy
     assert "object-src 'none'" in policy
@@ -127,15 +127,15 @@ def test_in_development_the_policy_is_only_reported(client, settings):
     settings.CONTENT_SECURITY_POLICY, settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = csp_settings(
         None, report_only=True
     )
-    response = client.get("/accounts/login/")
+    response = client.get("/account/login/")
     assert "Content-Security-Policy" not in response
     assert "script-src 'self'" in response["Content-Security-Policy-Report-Only"]
 
 
 def test_an_operator_can_replace_the_policy_with_a_whole_header_or_turn_it_off(client, settings):
     enforce(settings, "default-src 'self'; script-src 'self' 'nonce-{nonce}' https://cdn.example.com")
-    assert "default-src 'self'" in client.get("/accounts/login/")["Content-Security-Policy"]
-    assert "https://cdn.example.com" in client.get("/accounts/login/")["Content-Security-Policy"]
+    assert "default-src 'self'" in client.get("/account/login/")["Content-Security-Policy"]
+    assert "https://cdn.example.com" in client.get("/account/login/")["Content-Security-Policy"]
     assert directives_from_header("script-src 'self' 'nonce-{nonce}'")["script-src"][1] != "'nonce-{nonce}'"
     enforce(settings, "")
-    assert "Content-Security-Policy" not in client.get("/accounts/login/")
+    assert "Content-Security-Policy" not in client.get("/account/login/")

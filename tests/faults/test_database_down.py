@@ -59,7 +59,7 @@ def assert_unreachable_envelope(response: requests.Response) -> None:
 def test_with_the_database_unreachable_pages_answer_a_503_page_with_a_sentence(instance):
     questionnaire = f"/audits/{instance.draft_audit}/"
     cookies, headers = csrf_for(instance, questionnaire)
-    login_cookies, login_headers = csrf_for(instance, "/accounts/login/")
+    login_cookies, login_headers = csrf_for(instance, "/account/login/")
     instance.postgres.cut()
     try:
         for path in ("/", questionnaire):
@@ -81,7 +81,7 @@ def test_with_the_database_unreachable_pages_answer_a_503_page_with_a_sentence(i
         assert UNREACHABLE_SENTENCE in save.json()["errors"][0]
         sign_in = instance.request(
             "POST",
-            "/accounts/login/",
+            "/account/login/",
             data={
                 "username": "drill-editor",
                 "password": "whatever",

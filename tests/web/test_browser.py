@@ -19,11 +19,11 @@ def first_codes_per_section(rubric) -> list[str]:
 
 
 def sign_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
+    page.goto(f"{live_server.url}/account/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("main button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    page.wait_for_url(lambda url: "/account/login/" not in url)
 
 
 def choose_status(page, code: str, status: str) -> None:

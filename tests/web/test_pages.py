@@ -95,7 +95,7 @@ def test_team_list_counts_all_members_not_only_the_viewer(team, manager, editor,
 
 
 def test_sign_in_with_the_form_lands_on_the_portfolio(client, manager):
-    response = client.post("/accounts/login/", {"username": manager.username, "password": PASSWORD})
+    response = client.post("/account/login/", {"username": manager.username, "password": PASSWORD})
     assert response.status_code == 302
     assert response["Location"] == "/"
 
@@ -103,8 +103,8 @@ def test_sign_in_with_the_form_lands_on_the_portfolio(client, manager):
 def test_sign_in_is_locked_after_repeated_wrong_passwords(client, manager, settings):
     settings.AXES_FAILURE_LIMIT = 3
     for _ in range(3):
-        client.post("/accounts/login/", {"username": manager.username, "password": "wrong"})
-    response = client.post("/accounts/login/", {"username": manager.username, "password": PASSWORD})
+        client.post("/account/login/", {"username": manager.username, "password": "wrong"})
+    response = client.post("/account/login/", {"username": manager.username, "password": PASSWORD})
     assert response.status_code == 429
     assert "Too many failed sign-ins" in response.content.decode()
     assert "_auth_user_id" not in client.session
@@ -112,7 +112,7 @@ def test_sign_in_is_locked_after_repeated_wrong_passwords(client, manager, setti
 
 def test_sign_out_is_a_post_and_ends_the_session(manager, signed_in):
     client = signed_in(manager)
-    assert client.post("/accounts/logout/").status_code == 302
+    assert client.post("/account/logout/").status_code == 302
     assert client.get("/projects/").status_code == 302
 
 
@@ -186,12 +186,12 @@ def test_password_reset_mails_a_link_that_opens_the_new_password_form(
 ):
     # The mail is sent by a task queued when the request's transaction commits (eager in the test settings).
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/accounts/password_reset/", {"email": manager.email})
+        response = client.post("/account/password_reset/", {"email": manager.email})
     assert response.status_code == 302
     assert len(mailoutbox) == 1
     body = mailoutbox[0].body
     assert manager.username in body
-    link = next(line for line in body.splitlines() if "/accounts/reset/" in line)
+    link = next(line for line in body.splitlines() if "/account/reset/" in line)
     path = link.split("testserver", 1)[1]
     form = client.get(path, follow=True)
     assert "Choose a new password" in form.content.decode()

@@ -23,7 +23,7 @@ from tests.mlflow.conftest import celery_broker
 
 pytestmark = pytest.mark.django_db
 
-URL = "/accounts/password_reset/"
+URL = "/account/password_reset/"
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 
 
@@ -48,9 +48,9 @@ def request_reset(client, email: str, **extra):
 def test_a_reset_request_sends_the_link_to_the_accounts_address(client, manager, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = request_reset(client, manager.email)
-    assert response.status_code == 302 and response["Location"] == "/accounts/password_reset/done/"
+    assert response.status_code == 302 and response["Location"] == "/account/password_reset/done/"
     assert [message.to for message in mail.outbox] == [[manager.email]]
-    assert "/accounts/reset/" in mail.outbox[0].body
+    assert "/account/reset/" in mail.outbox[0].body
 
 
 def test_the_request_does_not_send_the_mail_itself_the_task_does(client, manager, django_capture_on_commit_callbacks):
@@ -82,7 +82,7 @@ def test_fifteen_requests_for_one_address_send_only_the_limit_of_mails(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         responses = [request_reset(client, manager.email, REMOTE_ADDR=f"10.0.0.{n}") for n in range(15)]
-    assert {(r.status_code, r["Location"]) for r in responses} == {(302, "/accounts/password_reset/done/")}
+    assert {(r.status_code, r["Location"]) for r in responses} == {(302, "/account/password_reset/done/")}
     assert len(mail.outbox) == RESET_MAILS_PER_ADDRESS
 
 
@@ -135,5 +135,5 @@ def test_with_a_real_broker_the_request_only_queues_the_task_and_the_worker_send
 def test_with_the_broker_down_the_reset_page_answers_as_always(client, manager, django_capture_on_commit_callbacks):
     with celery_broker("redis://127.0.0.1:1/0"), django_capture_on_commit_callbacks(execute=True):
         response = request_reset(client, manager.email)
-    assert (response.status_code, response["Location"]) == (302, "/accounts/password_reset/done/")
+    assert (response.status_code, response["Location"]) == (302, "/account/password_reset/done/")
     assert mail.outbox == []

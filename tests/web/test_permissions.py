@@ -59,7 +59,7 @@ PAGES: dict[str, Page] = {
     "team-list": Page(lambda w: "/teams/", ANY_SIGNED_IN),
     "team-detail": Page(lambda w: f"/teams/{w.project.team.slug}/", READ),
     "account": Page(lambda w: "/account/", ANY_SIGNED_IN),
-    "password-change": Page(lambda w: "/accounts/password_change/", ANY_SIGNED_IN),
+    "password-change": Page(lambda w: "/account/password_change/", ANY_SIGNED_IN),
 }
 
 
@@ -71,7 +71,7 @@ def test_page_answers_each_role_as_its_permissions_say(page_name, role, world, u
     response = signed_in(users[role]).get(url)
     if role == "anonymous":
         assert response.status_code == 302
-        assert response["Location"].startswith("/accounts/login/?next=")
+        assert response["Location"].startswith("/account/login/?next=")
     else:
         assert response.status_code == page.expected[role], (url, role)
 
@@ -166,7 +166,7 @@ def test_post_endpoint_changes_data_only_for_allowed_roles(post_name, role, worl
         response = client.post(url, data)
     if role == "anonymous":
         assert response.status_code == 302
-        assert response["Location"].startswith("/accounts/login/")
+        assert response["Location"].startswith("/account/login/")
         assert not post.changed(world)
         return
     expected = post.expected[role]
@@ -213,11 +213,11 @@ def test_editor_can_answer_but_cannot_submit(draft, editor, signed_in):
 def test_health_probes_and_api_do_not_redirect_to_sign_in(client):
     for url in ["/healthz", "/readyz", "/api/v1/"]:
         response = client.get(url)
-        assert not (response.status_code == 302 and "/accounts/login/" in response.get("Location", "")), url
+        assert not (response.status_code == 302 and "/account/login/" in response.get("Location", "")), url
 
 
 def test_sign_in_pages_are_public(client):
-    for url in ["/accounts/login/", "/accounts/password_reset/", "/accounts/password_reset/done/"]:
+    for url in ["/account/login/", "/account/password_reset/", "/account/password_reset/done/"]:
         assert client.get(url).status_code == 200, url
 
 
@@ -241,6 +241,13 @@ def _sample_paths(patterns, prefix=""):
 # Views that must work without signing in, outside the prefixes that handle access themselves.
 PUBLIC_VIEWS = {
     "LoginView",
+    "SignInView",
+    # Single sign-on: the redirect to the provider, its callback, and the hop to the provider's sign-out.
+    "SignInStartView",
+    "CallbackView",
+    "provider_sign_out",
+    # The old /accounts/… addresses redirect to /account/….
+    "RedirectView",
     "PasswordResetView",
     "PasswordResetDoneView",
     "PasswordResetConfirmView",
@@ -265,6 +272,6 @@ def test_every_page_requires_sign_in_unless_it_is_deliberately_public(client, db
             continue
         response = client.get(path)
         assert response.status_code == 302, path
-        assert response["Location"].startswith("/accounts/login/?next="), path
+        assert response["Location"].startswith("/account/login/?next="), path
         checked += 1
     assert checked >= 15

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audits', '0011_item_owners'),
+        ('audits', '0009_item_owners'),
         ('rubric', '0002_load_builtin_rubric'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

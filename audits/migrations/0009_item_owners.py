@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audits', '0010_notifications'),
+        ('audits', '0008_notifications'),
         ('rubric', '0002_load_builtin_rubric'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
