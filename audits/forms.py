@@ -141,6 +141,8 @@ class AnswerForm(forms.Form):
         help_text=_("One http or https link per line."),
     )
     base_version = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
+    # For not applicable (an exemption request); the limits are checked by the save service.
+    expires_on = forms.DateField(label=_("Exemption expires on"), required=False)
 
     def evidence_links(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data.get("evidence", "").splitlines() if line.strip()]

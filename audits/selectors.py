@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +12,7 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
+from audits.exemptions.rules import audit_score_day, counted_status, score_day
 from audits.models import ROLE_RANK, Answer, AnswerChange, Audit, AuditStatus, Membership, Project, Role, Team
 from rubric.scoring import BandSpec, RubricSpec, ScoreResult, band_for, score_answers
 from rubric.selectors import rubric_reference, rubric_spec
@@ -114,11 +115,15 @@ def audit_answers(*, audit: Audit) -> list[Answer]:
 
 
 def audit_status_map(*, audit: Audit) -> dict[str, str]:
-    return dict(audit.answers.values_list("item__code", "status"))
+    """{item code: counted status}: an exemption only when approved and not expired (exemptions.rules)."""
+    day = audit_score_day(audit)
+    rows = audit.answers.order_by().values_list("item__code", "status", "exemption_state", "expires_on")
+    return {code: counted_status(status, state, expires_on, day) for code, status, state, expires_on in rows}
 
 
 def audit_score(*, audit: Audit, status_map: dict[str, str] | None = None) -> ScoreResult:
-    """The audit's score from its answers (a submitted audit's answers are frozen)."""
+    """The audit's score from its answers (a submitted audit's answers are frozen). A given `status_map`
+    holds counted statuses (audits.exemptions.rules.counted_statuses)."""
     if status_map is None:
         status_map = audit_status_map(audit=audit)
     return score_answers(rubric_spec(audit.rubric), status_map)
@@ -166,6 +171,9 @@ class PortfolioRow:
     last_audit_at: datetime | None
     due_at: datetime
     overdue: bool
+    # The latest audit's final with exemptions counted as not done, and how many exemptions its final includes.
+    final_strict: Decimal | None = None
+    exempted: int = 0
 
     @property
     def change(self) -> Decimal | None:
@@ -181,6 +189,9 @@ def portfolio_queryset(*, user: Any) -> QuerySet[Project]:
         # With the id, the key of the per-process rubric cache: rows need no query for their rubric.
         latest_rubric_hash=F("last_audit__rubric__content_hash"),
         previous_final=F("previous_audit_final"),
+        # The same join as the band label: exemptions are frozen on the audit at submit.
+        latest_final_strict=F("last_audit__final_strict_score"),
+        latest_exempted=F("last_audit__exempted_count"),
     )
 
 
@@ -215,6 +226,8 @@ def portfolio_rows(*, user: Any, projects: QuerySet[Project] | None = None) -> l
         "latest_rubric_id",
         "latest_rubric_hash",
         "previous_final",
+        "latest_final_strict",
+        "latest_exempted",
     )
     for (
         pk,
@@ -231,6 +244,8 @@ def portfolio_rows(*, user: Any, projects: QuerySet[Project] | None = None) -> l
         rubric_id,
         rubric_hash,
         previous,
+        final_strict,
+        exempted,
     ) in values:
         band = None
         if final is not None and rubric_id is not None:
@@ -257,6 +272,8 @@ def portfolio_rows(*, user: Any, projects: QuerySet[Project] | None = None) -> l
                 last_audit_at=last_at,
                 due_at=due_at,
                 overdue=due_at < now,
+                final_strict=final if final_strict is None else final_strict,
+                exempted=exempted or 0,
             )
         )
     return rows
@@ -271,6 +288,8 @@ class TrendPoint:
     sections: dict[str, float]
     rubric_id: int
     rubric_content_hash: str  # with rubric_id, the key of the per-process rubric caches
+    final_strict: Decimal = Decimal(0)  # exemptions counted as not done
+    exempted: int = 0  # exemptions the final includes
 
 
 def project_trend(*, project: Project) -> list[TrendPoint]:
@@ -289,6 +308,8 @@ def project_trend(*, project: Project) -> list[TrendPoint]:
             "section_scores",
             "rubric_id",
             "rubric__content_hash",
+            "final_strict_score",
+            "exempted_count",
         )
     )
     return [
@@ -300,8 +321,10 @@ def project_trend(*, project: Project) -> list[TrendPoint]:
             sections=dict(sections),
             rubric_id=rubric_id,
             rubric_content_hash=content_hash,
+            final_strict=strict if strict is not None else (final if final is not None else Decimal(0)),
+            exempted=exempted,
         )
-        for audit_id, submitted_at, username, final, sections, rubric_id, content_hash in rows
+        for audit_id, submitted_at, username, final, sections, rubric_id, content_hash, strict, exempted in rows
     ]
 
 
@@ -395,6 +418,10 @@ class QuestionnaireAnswer:
     answered_at: datetime | None
     changes: int  # recorded changes of this answer
     changed_by_me: bool  # the user made at least one of them
+    exemption_state: str = ""  # as stored (pending/approved/rejected); see exemptions.rules for "expired"
+    expires_on: date | None = None
+    exemption_requested_by_id: int | None = None
+    decision_comment: str = ""
 
 
 def questionnaire_answers(*, audit: Audit, user: Any) -> dict[int, QuestionnaireAnswer]:
@@ -416,10 +443,14 @@ def questionnaire_answers(*, audit: Audit, user: Any) -> dict[int, Questionnaire
             "answered_at",
             "n",
             "mine",
+            "exemption_state",
+            "expires_on",
+            "exemption_requested_by_id",
+            "decision_comment",
         )
     )
     return {
-        row[0]: QuestionnaireAnswer(*row[:7], row[7] or "", row[8], row[9], row[10] > 0)  # type: ignore[misc]
+        row[0]: QuestionnaireAnswer(*row[:7], row[7] or "", row[8], row[9], row[10] > 0, *row[11:])  # type: ignore[misc]
         for row in rows
     }
 
@@ -428,11 +459,14 @@ def draft_scores(*, audits: list[Audit]) -> dict[int, ScoreResult]:
     """The current score of each draft among `audits`, from its answers, in one query for all of them."""
     drafts = {audit.pk: audit for audit in audits if not audit.is_submitted}
     statuses: dict[int, dict[str, str]] = {pk: {} for pk in drafts}
+    today = score_day(submitted_at=None)
     if drafts:
-        for audit_id, code, status in (
-            Answer.objects.filter(audit_id__in=drafts).order_by().values_list("audit_id", "item__code", "status")
+        for audit_id, code, status, state, expires_on in (
+            Answer.objects.filter(audit_id__in=drafts)
+            .order_by()
+            .values_list("audit_id", "item__code", "status", "exemption_state", "expires_on")
         ):
-            statuses[audit_id][code] = status
+            statuses[audit_id][code] = counted_status(status, state, expires_on, today)
     return {pk: score_answers(rubric_spec(drafts[pk].rubric), found) for pk, found in statuses.items()}
 
 

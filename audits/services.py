@@ -16,12 +16,14 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from audits.assignments.carry import carry_over_assignments
+from audits.exemptions.requests import carried_answer, clean_request, exemption_fields
+from audits.exemptions.rules import counted_status
 from audits.models import Answer, AnswerChange, Audit, AuditStatus, Membership, Project, Role, Team, effective_role
 from audits.notifications.tasks import audit_submitted
 from audits.selectors import audit_score, has_audit_role, has_role, latest_submitted_audit
 from audits.validators import contains_nul, nul_message, reject_nul
 from rubric.models import AnswerStatus, Item, Rubric
-from rubric.selectors import default_rubric, item_ids
+from rubric.selectors import default_rubric, item_ids, items_allowing_not_applicable
 
 MAX_EVIDENCE_LINKS = 20
 MAX_URL_LENGTH = 2000
@@ -263,19 +265,11 @@ def audit_start(*, actor: Any, project: Project, rubric: Rubric | None = None, c
 
 
 def _carry_over_answers(source: Audit, target: Audit) -> None:
-    """Copy answers item by item code, so a copy onto a newer rubric version keeps what still applies."""
+    """Copy answers item by item code, so a copy onto a newer rubric version keeps what still applies
+    (exemptions keep their decision and expiry: audits.exemptions.requests.carried_answer)."""
     items_by_code = {item.code: item for item in Item.objects.filter(rubric=target.rubric)}
     Answer.objects.bulk_create(
-        Answer(
-            audit=target,
-            item=items_by_code[old.item.code],
-            status=old.status,
-            notes=old.notes,
-            evidence=old.evidence,
-            carried_over=True,
-            answered_by=old.answered_by,
-            answered_at=old.answered_at,
-        )
+        carried_answer(target, items_by_code[old.item.code], old)
         for old in source.answers.select_related("item")
         if old.item.code in items_by_code
     )
@@ -309,9 +303,11 @@ def answer_save(
     notes: str = "",
     evidence: Any = None,
     base_version: int | None = None,
+    expires_on: Any = None,
 ) -> Answer:
     """Save one answer. `base_version` is the version the caller last saw (0: no answer yet);
-    a save based on an older version raises AnswerConflict instead of overwriting."""
+    a save based on an older version raises AnswerConflict instead of overwriting. `expires_on` is the
+    expiry of a not-applicable answer (an exemption request; audits.exemptions.requests)."""
     return answer_save_detailed(
         actor=actor,
         audit=audit,
@@ -320,6 +316,7 @@ def answer_save(
         notes=notes,
         evidence=evidence,
         base_version=base_version,
+        expires_on=expires_on,
     ).answer
 
 
@@ -332,8 +329,10 @@ def answer_save_detailed(
     notes: str = "",
     evidence: Any = None,
     base_version: int | None = None,
+    expires_on: Any = None,
 ) -> SavedAnswer:
-    """answer_save, also returning the audit's statuses after the save, read from the rows it locks anyway."""
+    """answer_save, also returning the audit's counted statuses after the save (an exemption counts only
+    approved and unexpired), read from the rows it locks anyway."""
     if not has_audit_role(user=actor, audit=audit, at_least=Role.EDITOR):
         raise PermissionDenied(_("Your role in this team does not allow this."))
     _check_draft(audit)
@@ -343,6 +342,15 @@ def answer_save_detailed(
     ids = item_ids(audit.rubric)
     if item_code not in ids:
         raise ValidationError({"item": [_("Unknown item “%(code)s” for this rubric.") % {"code": item_code}]})
+    today = timezone.localdate()
+    expiry = clean_request(
+        status=status,
+        notes=notes or "",
+        expires_on=expires_on,
+        item_code=item_code,
+        allowed=items_allowing_not_applicable(audit.rubric),
+        today=today,
+    )
     codes = {pk: code for code, pk in ids.items()}
     try:
         with transaction.atomic():
@@ -358,13 +366,13 @@ def answer_save_detailed(
             if base_version is not None and base_version != current_version and answer is not None:
                 raise AnswerConflict(current=answer)
             saved, changed = _apply_answer(
-                actor, audit, ids[item_code], answer, status, notes or "", links, touch_audit=False
+                actor, audit, ids[item_code], answer, status, notes or "", links, touch_audit=False, expires_on=expiry
             )
     except IntegrityError:
         # A concurrent first save of the same item won the race.
         raise AnswerConflict(current=Answer.objects.get(audit=audit, item__code=item_code)) from None
-    statuses = {code: a.status for code, a in answers.items()}
-    statuses[item_code] = saved.status
+    answers[item_code] = saved
+    statuses = {code: counted_status(a.status, a.exemption_state, a.expires_on, today) for code, a in answers.items()}
     return SavedAnswer(answer=saved, statuses=statuses, changed=changed)
 
 
@@ -384,9 +392,14 @@ def _apply_answer(
     notes: str,
     links: list[str],
     touch_audit: bool = True,
+    expires_on: Any = None,
 ) -> tuple[Answer, bool]:
-    """Write the answer; the flag says whether a change was recorded in its history."""
+    """Write the answer; the flag says whether a change was recorded in its history. A not-applicable
+    answer whose justification or expiry changes is a new exemption request, recorded in the history."""
     now = timezone.now()
+    exemption = exemption_fields(
+        answer=answer, status=status, notes=notes, expires_on=expires_on, actor=actor, today=timezone.localdate()
+    )
     if answer is None:
         answer = Answer.objects.create(
             audit=audit,
@@ -396,14 +409,21 @@ def _apply_answer(
             evidence=links,
             answered_by=actor,
             answered_at=now,
+            **exemption,
         )
         AnswerChange.objects.create(
-            answer=answer, changed_by=actor, status_after=status, notes_after=notes, evidence_after=links
+            answer=answer,
+            changed_by=actor,
+            status_after=status,
+            notes_after=notes,
+            evidence_after=links,
+            exemption_after=answer.exemption_state,
+            expires_on_after=answer.expires_on,
         )
         if touch_audit:
             Audit.objects.filter(pk=audit.pk).update(updated_at=now)
         return answer, True
-    unchanged = answer.status == status and answer.notes == notes and answer.evidence == links
+    unchanged = answer.status == status and answer.notes == notes and answer.evidence == links and not exemption
     if unchanged and not answer.carried_over:
         return answer, False
     if not unchanged:
@@ -416,12 +436,29 @@ def _apply_answer(
             notes_after=notes,
             evidence_before=answer.evidence,
             evidence_after=links,
+            exemption_before=answer.exemption_state,
+            exemption_after=exemption.get("exemption_state", answer.exemption_state),
+            expires_on_before=answer.expires_on,
+            expires_on_after=exemption.get("expires_on", answer.expires_on),
         )
     answer.status, answer.notes, answer.evidence = status, notes, links
     answer.carried_over = False
     answer.answered_by, answer.answered_at = actor, now
     answer.version += 1
-    answer.save(update_fields=["status", "notes", "evidence", "carried_over", "answered_by", "answered_at", "version"])
+    for field, value in exemption.items():
+        setattr(answer, field, value)
+    answer.save(
+        update_fields=[
+            "status",
+            "notes",
+            "evidence",
+            "carried_over",
+            "answered_by",
+            "answered_at",
+            "version",
+            *exemption,
+        ]
+    )
     if touch_audit:
         Audit.objects.filter(pk=audit.pk).update(updated_at=now)
     return answer, not unchanged
@@ -439,8 +476,10 @@ def answers_bulk_upsert(*, actor: Any, audit: Audit, entries: list[dict[str, Any
     _require(actor, audit.project.team, Role.EDITOR)
     _check_draft(audit)
     items = {item.code: item for item in Item.objects.filter(rubric_id=audit.rubric_id)}
+    allowed = frozenset(code for code, item in items.items() if item.allows_not_applicable)
+    today = timezone.localdate()
     errors: dict[int, dict[str, list[str]]] = {}
-    cleaned: dict[str, tuple[str, str, list[str]]] = {}
+    cleaned: dict[str, tuple[str, str, list[str], Any]] = {}
     for index, entry in enumerate(entries):
         entry_errors: dict[str, list[str]] = {}
         code = entry.get("item")
@@ -456,10 +495,24 @@ def answers_bulk_upsert(*, actor: Any, audit: Audit, entries: list[dict[str, Any
             entry_errors["notes"] = [_("Notes must be text.")]
         elif contains_nul(notes):
             entry_errors["notes"] = [nul_message()]
+        expiry = None
+        if not entry_errors:
+            try:
+                expiry = clean_request(
+                    status=str(entry["status"]),
+                    notes=notes or "",
+                    expires_on=entry.get("expires_on"),
+                    item_code=str(code),
+                    allowed=allowed,
+                    today=today,
+                )
+            except ValidationError as exc:
+                entry_errors.update(exc.message_dict)
         if entry_errors:
             errors[index] = entry_errors
         else:
-            cleaned[str(code)] = (str(entry["status"]), notes or "", validate_evidence(entry.get("evidence")))
+            status = str(entry["status"])
+            cleaned[str(code)] = (status, notes or "", validate_evidence(entry.get("evidence")), expiry)
     if errors:
         raise BulkAnswerError(errors=errors)
     with transaction.atomic():
@@ -467,8 +520,10 @@ def answers_bulk_upsert(*, actor: Any, audit: Audit, entries: list[dict[str, Any
         _check_draft(locked)
         existing = {a.item_id: a for a in _lock_answers(audit)}
         return [
-            _apply_answer(actor, audit, items[code].pk, existing.get(items[code].pk), status, notes, links)[0]
-            for code, (status, notes, links) in cleaned.items()
+            _apply_answer(
+                actor, audit, items[code].pk, existing.get(items[code].pk), status, notes, links, expires_on=expiry
+            )[0]
+            for code, (status, notes, links, expiry) in cleaned.items()
         ]
 
 
@@ -507,6 +562,8 @@ def audit_submit(*, actor: Any, audit: Audit) -> Audit:
         locked.final_score = result.final
         locked.section_scores = {s.key: float(s.score) for s in result.sections}
         locked.band_label = result.band.label if result.band else ""
+        locked.final_strict_score = result.final_strict
+        locked.exempted_count = len(result.exempted)
         locked.save()
         project_refresh_latest_audits(project_rows)
         # A lower score or band than the audit before is a regression alert (audits/notifications).

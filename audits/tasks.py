@@ -28,4 +28,5 @@ def send_password_reset_mail(*, email: str, domain: str, use_https: bool) -> Non
 # The notifications package's tasks, registered with the worker through this module (Celery's autodiscovery
 # looks for <app>.tasks only).
 from audits.campaigns import tasks as campaign_tasks  # noqa: E402, F401
+from audits.exemptions import tasks as exemption_tasks  # noqa: E402, F401
 from audits.notifications import tasks as notification_tasks  # noqa: E402, F401

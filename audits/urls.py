@@ -1,6 +1,7 @@
 from django.urls import path
 
 from audits.assignments import views as assignments
+from audits.exemptions import views as exemptions
 from audits.views import answers, projects, questionnaire, teams
 
 app_name = "audits"
@@ -17,6 +18,11 @@ urlpatterns = [
     path("audits/<int:audit_id>/items/<slug:item_code>/owner/", assignments.item_owner, name="item-owner"),
     path("audits/<int:audit_id>/submit/", questionnaire.audit_submit, name="audit-submit"),
     path("audits/<int:audit_id>/history/", questionnaire.audit_history, name="audit-history"),
+    path(
+        "audits/<int:audit_id>/exemptions/<slug:item_code>/decision/",
+        exemptions.exemption_decision,
+        name="exemption-decide",
+    ),
     path("teams/", teams.team_list, name="team-list"),
     path("teams/<slug:slug>/", teams.team_detail, name="team-detail"),
     path("teams/<slug:slug>/members/", teams.member_set, name="member-set"),

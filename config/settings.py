@@ -340,6 +340,15 @@ CELERY_BEAT_SCHEDULE |= {
     "campaigns-dispatch-reminders": {"task": "campaigns.dispatch_reminders", "schedule": 86400.0},
 }
 
+# Exemptions (audits/exemptions; README "Not applicable and exemptions"): once a day, teams are told of the
+# exemptions that expire in 14 days and today, at this hour (the server's TIME_ZONE).
+CELERY_BEAT_SCHEDULE |= {
+    "exemptions-notify-expiring": {
+        "task": "exemptions.notify_expiring",
+        "schedule": crontab(hour=env.int("MLAUDIT_EXEMPTION_NOTIFY_HOUR", default=7), minute=0),
+    },
+}
+
 # REST API (audits/api; README "REST API") --------------------------------------
 # Scripts authenticate with `Authorization: Token <key>`, the browser with its session. Request rates are
 # counted per token (or signed-in user) and per anonymous client address, in Django's cache.

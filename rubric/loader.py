@@ -18,10 +18,12 @@ import yaml
 from django.db import transaction
 from django.utils.text import slugify
 
-from rubric.models import AnswerStatus
+from rubric.models import POINTED_STATUSES, AnswerStatus
 
 BUILTIN_RUBRIC = Path(__file__).resolve().parent / "data" / "ml-test-score-2017.yaml"
-STATUSES = tuple(AnswerStatus.values)
+# The statuses a file gives points to; not_applicable is worth `exemption_points` instead, so files written
+# before exemptions existed still load unchanged.
+STATUSES = POINTED_STATUSES
 
 _TOP_KEYS = {
     "slug",
@@ -31,11 +33,12 @@ _TOP_KEYS = {
     "description",
     "translations",
     "points",
+    "exemption_points",
     "bands",
     "sections",
 }
 _SECTION_KEYS = {"key", "title", "translations", "items"}
-_ITEM_KEYS = {"code", "title", "guidance", "translations"}
+_ITEM_KEYS = {"code", "title", "guidance", "translations", "allows_not_applicable"}
 _BAND_KEYS = {"lower", "upper", "label", "meaning", "translations"}
 
 
@@ -122,6 +125,7 @@ def parse_rubric(data: Any) -> RubricDocument:
     _check_texts(data, "the rubric", "the rubric", problems)
     _check_translations(data, "the rubric", problems)
     _check_points(data.get("points"), problems)
+    _check_exemption_points(data, problems)
     _check_sections(data.get("sections"), problems)
     _check_bands(data.get("bands"), problems)
     if problems:
@@ -189,7 +193,12 @@ def _check_points(points: Any, problems: list[str]) -> None:
         problems.append("points must map each answer status to a number.")
         return
     for status in points:
-        if status not in STATUSES:
+        if status == AnswerStatus.NOT_APPLICABLE:
+            problems.append(
+                "points must not name 'not_applicable': an approved exemption is worth exemption_points "
+                "(by default the top points)."
+            )
+        elif status not in STATUSES:
             problems.append(f"points names an unknown status '{status}' (known: {', '.join(STATUSES)}).")
     values = []
     for status in STATUSES:
@@ -203,6 +212,32 @@ def _check_points(points: Any, problems: list[str]) -> None:
             values.append(number)
     if len(values) == len(STATUSES) and values != sorted(values):
         problems.append("points must not decrease from not_done to manual to automated.")
+
+
+def _check_exemption_points(data: dict, problems: list[str]) -> None:
+    """exemption_points: optional, a number from the not_done points to the top points, so an exemption
+    never scores below not done (the strict score stays at most the score) nor above a met criterion."""
+    if "exemption_points" not in data or data["exemption_points"] is None:
+        return
+    number = _number(data["exemption_points"])
+    if number is None:
+        problems.append("exemption_points must be a number.")
+        return
+    points = data.get("points")
+    if not isinstance(points, dict):
+        return
+    if number.as_tuple().exponent < -2 or abs(number) >= 1_000_000:  # type: ignore[operator]  # finite
+        problems.append("exemption_points must have at most two decimals and fewer than seven digits.")
+        return
+    values = [value for value in (_number(points.get(status)) for status in STATUSES) if value is not None]
+    if len(values) < len(STATUSES):
+        return  # the points themselves are reported by _check_points
+    low, high = min(values), max(values)
+    if not low <= number <= high:
+        problems.append(
+            f"exemption_points must be between the points for not_done and the top points ({low} to {high}); "
+            f"it is {number}."
+        )
 
 
 def _check_sections(sections: Any, problems: list[str]) -> None:
@@ -245,6 +280,8 @@ def _check_sections(sections: Any, problems: list[str]) -> None:
             elif code in seen_codes:
                 problems.append(f"the item code '{code}' is used twice.")
             seen_codes.add(str(code))
+            if "allows_not_applicable" in item and not isinstance(item["allows_not_applicable"], bool):
+                problems.append(f"{item_where}: allows_not_applicable must be true or false.")
 
 
 def _check_bands(bands: Any, problems: list[str]) -> None:
@@ -305,6 +342,11 @@ def save_rubric(document: RubricDocument, get_model: GetModel = _default_get_mod
     Item = get_model("rubric", "Item")
     ScoreBand = get_model("rubric", "ScoreBand")
     data = document.data
+    # The data migration that loads the built-in rubric passes models from before exemptions existed.
+    rubric_extra = {}
+    if _has_field(Rubric, "exemption_points") and data.get("exemption_points") is not None:
+        rubric_extra["exemption_points"] = _number(data["exemption_points"])
+    items_know_exemptions = _has_field(Item, "allows_not_applicable")
     with transaction.atomic():
         existing = Rubric.objects.select_for_update().filter(slug=document.slug, version=document.version).first()
         outcome = "created"
@@ -327,6 +369,7 @@ def save_rubric(document: RubricDocument, get_model: GetModel = _default_get_mod
             translations=data.get("translations", {}) or {},
             points={status: float(Decimal(str(data["points"][status]))) for status in STATUSES},
             content_hash=document.content_hash,
+            **rubric_extra,
         )
         for band_order, band in enumerate(data["bands"], start=1):
             ScoreBand.objects.create(
@@ -355,10 +398,19 @@ def save_rubric(document: RubricDocument, get_model: GetModel = _default_get_mod
                     guidance=(item.get("guidance") or "").strip(),
                     order=item_order,
                     translations=item.get("translations", {}) or {},
+                    **(
+                        {"allows_not_applicable": item.get("allows_not_applicable", True)}
+                        if items_know_exemptions
+                        else {}
+                    ),
                 )
                 for item_order, item in enumerate(section_data["items"], start=1)
             )
     return rubric, outcome
+
+
+def _has_field(model: Any, name: str) -> bool:
+    return any(field.name == name for field in model._meta.get_fields())
 
 
 def _is_used_by_audits(rubric: Any, get_model: GetModel) -> bool:

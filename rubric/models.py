@@ -13,19 +13,30 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AnswerStatus(models.TextChoices):
-    """The three answers to a test, with the one long label (forms, history, exports) and the one short
-    label (charts, status chips) every interface shows."""
+    """The answers to a test, with the one long label (forms, history, exports) and the one short label
+    (charts, status chips) every interface shows. NOT_APPLICABLE is an exemption: it needs a justification
+    and an expiry, and it counts (worth the rubric's exemption points) only once a manager approves it."""
 
     NOT_DONE = "not_done", _("Not done")
     MANUAL = "manual", _("Manual, documented and shared")
     AUTOMATED = "automated", _("Automated and repeated")
+    NOT_APPLICABLE = "not_applicable", _("Not applicable")
 
     @property
     def short_label(self) -> str:
         return str(_SHORT_STATUS_LABELS[self.value])
 
 
-_SHORT_STATUS_LABELS = {"not_done": _("Not done"), "manual": _("Manual"), "automated": _("Automated")}
+_SHORT_STATUS_LABELS = {
+    "not_done": _("Not done"),
+    "manual": _("Manual"),
+    "automated": _("Automated"),
+    "not_applicable": _("N/A"),
+}
+
+# The statuses a rubric file gives points to, lowest first. An exemption (not_applicable) is worth the
+# rubric's `exemption_points` instead (default: the top points, as for a met criterion).
+POINTED_STATUSES = (AnswerStatus.NOT_DONE.value, AnswerStatus.MANUAL.value, AnswerStatus.AUTOMATED.value)
 
 
 def status_label(status: str | None, *, short: bool = False, missing: str = "—") -> str:
@@ -59,6 +70,13 @@ class Rubric(Translatable):
     source = models.TextField(blank=True)
     description = models.TextField(blank=True)
     points = models.JSONField(help_text="Points each answer status is worth, e.g. {'manual': 0.5}.")
+    exemption_points = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Points an approved not-applicable answer is worth; empty: the top points.",
+    )
     content_hash = models.CharField(max_length=64, editable=False)
     loaded_at = models.DateTimeField(auto_now=True)
 
@@ -69,7 +87,16 @@ class Rubric(Translatable):
     def __str__(self) -> str:
         return f"{self.title} ({self.slug} {self.version})"
 
+    @property
+    def effective_exemption_points(self) -> Decimal:
+        if self.exemption_points is not None:
+            return Decimal(self.exemption_points)
+        return max((Decimal(str(value)) for value in self.points.values()), default=Decimal(0))
+
     def points_for(self, status: str) -> Decimal:
+        """Points of a counted status (an approved exemption is passed as not_applicable)."""
+        if status == AnswerStatus.NOT_APPLICABLE:
+            return self.effective_exemption_points
         return Decimal(str(self.points.get(status, 0)))
 
 
@@ -94,6 +121,9 @@ class Item(Translatable):
     title = models.CharField(max_length=300)
     guidance = models.TextField(blank=True)
     order = models.PositiveIntegerField()
+    allows_not_applicable = models.BooleanField(
+        default=True, db_default=True, help_text="Whether a team may answer this item not applicable (an exemption)."
+    )
 
     class Meta:
         ordering = ["section__order", "order"]

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 NOT_DONE = "not_done"
+# In the answers given to score_answers, NOT_APPLICABLE means an exemption that counts (approved, not
+# expired): the caller decides that (audits.exemptions.rules.counted_status) and passes a pending, rejected
+# or expired one as not done, so this module stays free of dates and approvals.
+NOT_APPLICABLE = "not_applicable"
 
 
 @dataclass(frozen=True)
@@ -41,10 +45,16 @@ class RubricSpec:
     sections: tuple[SectionSpec, ...]
     points: Mapping[str, Decimal]
     bands: tuple[BandSpec, ...]
+    # What an approved exemption is worth; None: the top points (as for a met criterion).
+    exemption_points: Decimal | None = None
 
     @property
     def max_points_per_item(self) -> Decimal:
         return max(self.points.values(), default=Decimal(0))
+
+    @property
+    def points_per_exemption(self) -> Decimal:
+        return self.max_points_per_item if self.exemption_points is None else self.exemption_points
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,9 @@ class ScoreResult:
     weakest: tuple[str, ...]
     answered: int
     total: int
+    # The same answers with every exemption counted as not done: the paper's score without exemptions.
+    final_strict: Decimal = Decimal(0)
+    exempted: tuple[str, ...] = ()  # codes of the items whose exemption counts, in rubric order
 
     def section(self, key: str) -> SectionScore:
         return next(s for s in self.sections if s.key == key)
@@ -78,6 +91,8 @@ def points_for(spec: RubricSpec, status: str | None) -> Decimal:
     """Points one answer is worth; no answer counts as not done."""
     if status is None:
         status = NOT_DONE
+    if status == NOT_APPLICABLE and status not in spec.points:  # a rubric's points never name it (the loader)
+        return spec.points_per_exemption
     try:
         return spec.points[status]
     except KeyError:
@@ -93,11 +108,18 @@ def score_answers(spec: RubricSpec, answers: Mapping[str, str | None]) -> ScoreR
 
     Section score = sum of its items' points; final = minimum of the section
     scores (the weakest section sets the score); weakest = every section at
-    that minimum.
+    that minimum. An answer `not_applicable` is a counted exemption; final_strict
+    scores it as not done.
     """
     section_scores = []
+    strict_scores = []
+    exempted = []
     for section in spec.sections:
         statuses = [answers.get(code) for code in section.item_codes]
+        exempted += [code for code in section.item_codes if answers.get(code) == NOT_APPLICABLE]
+        strict_scores.append(
+            sum((points_for(spec, NOT_DONE if s == NOT_APPLICABLE else s) for s in statuses), Decimal(0))
+        )
         section_scores.append(
             SectionScore(
                 key=section.key,
@@ -116,4 +138,6 @@ def score_answers(spec: RubricSpec, answers: Mapping[str, str | None]) -> ScoreR
         weakest=tuple(s.key for s in section_scores if s.score == final),
         answered=sum(s.answered for s in section_scores),
         total=sum(s.total for s in section_scores),
+        final_strict=min(strict_scores, default=Decimal(0)),
+        exempted=tuple(exempted),
     )

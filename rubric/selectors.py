@@ -51,6 +51,7 @@ def _rubric_spec(rubric_id: int, content_hash: str) -> RubricSpec:
             BandSpec(lower=band.lower, upper=band.upper, label=band.label, meaning=band.meaning)
             for band in full.bands.all()
         ),
+        exemption_points=None if full.exemption_points is None else Decimal(full.exemption_points),
     )
 
 
@@ -105,4 +106,16 @@ def rubrics_with_bands() -> QuerySet[Rubric]:
     """Every loaded rubric version, by slug then newest first, with its bands prefetched."""
     return Rubric.objects.prefetch_related(Prefetch("bands", queryset=ScoreBand.objects.order_by("order"))).order_by(
         "slug", "-loaded_at", "-pk"
+    )
+
+
+def items_allowing_not_applicable(rubric: Rubric) -> frozenset[str]:
+    """Codes of the rubric's items that may be answered not applicable, cached per process like item_ids."""
+    return _items_allowing_not_applicable(rubric.pk, rubric.content_hash)
+
+
+@lru_cache(maxsize=RUBRIC_CACHE_SIZE)
+def _items_allowing_not_applicable(rubric_id: int, content_hash: str) -> frozenset[str]:
+    return frozenset(
+        Item.objects.filter(rubric_id=rubric_id, allows_not_applicable=True).values_list("code", flat=True)
     )

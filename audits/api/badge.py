@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from audits.api.negotiation import IgnoreClientContentNegotiation
 from audits.api.schema import error_responses
+from audits.exemptions.formatting import EXEMPTION_MARK
 from audits.formatting import plain
 from audits.selectors import badge_project_for, latest_submitted_audit
 from rubric.scoring import band_for
@@ -70,7 +71,9 @@ def project_badge(project: Any) -> str:
     bands = rubric_spec(audit.rubric).bands
     band = band_for(bands, audit.final_score)
     index = bands.index(band) if band is not None else None
-    return badge_svg(label, plain(audit.final_score), band_colour(index, len(bands)))
+    # A score that counts exemptions says so: "2.5*" (the README explains the mark).
+    value = plain(audit.final_score) + (EXEMPTION_MARK if audit.exempted_count else "")
+    return badge_svg(label, value, band_colour(index, len(bands)))
 
 
 @method_decorator(login_not_required, name="dispatch")

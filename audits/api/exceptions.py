@@ -22,6 +22,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from audits.exemptions.services import ExemptionConflict
 from audits.services import AnswerConflict, AuditLocked, BulkAnswerError
 from config.outage import (
     DATABASE_UNREACHABLE,
@@ -103,6 +104,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return Response(
             envelope(409, "conflict", message, {"version": [str(exc.current.version)]}), status=status.HTTP_409_CONFLICT
         )
+    if isinstance(exc, ExemptionConflict):
+        return Response(envelope(409, "conflict", str(exc)), status=status.HTTP_409_CONFLICT)
     if isinstance(exc, AuditLocked):
         return Response(envelope(409, "audit_locked", str(exc)), status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):

@@ -14,8 +14,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from audits.exemptions.rules import audit_score_day, counted_statuses, exemption_state
 from audits.formatting import plain
-from audits.models import Audit
+from audits.models import EXEMPTION_STATE_LABELS, Audit
 from audits.planning.selectors import audit_next_steps
 from audits.planning.serializers import next_steps_payload
 from audits.selectors import audit_answers, audit_score
@@ -44,7 +45,9 @@ CSV_COLUMNS = [
 
 def audit_export_data(*, audit: Audit) -> dict[str, Any]:
     answers = {answer.item.code: answer for answer in audit_answers(audit=audit)}
-    result = audit_score(audit=audit, status_map={code: answer.status for code, answer in answers.items()})
+    day = audit_score_day(audit)
+    counted = counted_statuses(answers.values(), day)
+    result = audit_score(audit=audit, status_map=counted)
     rubric = rubric_with_structure(audit.rubric_id)
     items = list(rubric.items.all())
     sections = []
@@ -57,7 +60,11 @@ def audit_export_data(*, audit: Audit) -> dict[str, Any]:
                     "code": item.code,
                     "title": item.localized("title"),
                     "status": answer.status if answer else None,
-                    "points": rubric.points_for(answer.status) if answer else Decimal(0),
+                    "exemption_state": exemption_state(answer.status, answer.exemption_state, answer.expires_on, day)
+                    if answer
+                    else "",
+                    "expires_on": answer.expires_on if answer else None,
+                    "points": rubric.points_for(counted[item.code]) if answer else Decimal(0),
                     "notes": answer.notes if answer else "",
                     "evidence": answer.evidence if answer else [],
                     "answered_by": answer.answered_by.get_username() if answer and answer.answered_by else None,
@@ -80,12 +87,12 @@ def audit_export_data(*, audit: Audit) -> dict[str, Any]:
         "audit": audit,
         "rubric": audit.rubric,
         "final": result.final,
+        "final_strict": result.final_strict,
+        "exempted": list(result.exempted),
         "band": result.band,
         "weakest": list(result.weakest),
         "sections": sections,
-        "next_steps": next_steps_payload(
-            audit_next_steps(audit=audit, statuses={code: answer.status for code, answer in answers.items()})
-        ),
+        "next_steps": next_steps_payload(audit_next_steps(audit=audit, statuses=counted)),
     }
 
 
@@ -171,6 +178,21 @@ def _status_label(status: str | None) -> str:
     return status_label(status, short=True, missing=_("Not answered"))
 
 
+def _item_status(item: dict[str, Any]) -> str:
+    """The status, and for an exemption its state and expiry: "N/A (approved, until 2026-09-01)"."""
+    label = _status_label(item["status"])
+    if not item.get("exemption_state"):
+        return label
+    state = EXEMPTION_STATE_LABELS.get(item["exemption_state"], item["exemption_state"])
+    if item.get("expires_on"):
+        return _("%(status)s (%(state)s, until %(date)s)") % {
+            "status": label,
+            "state": state,
+            "date": str(item["expires_on"])[:10],
+        }
+    return f"{label} ({state})"
+
+
 def render_markdown(data: dict[str, Any]) -> str:
     project, audit = data["project"], data["audit"]
     lines = [f"# {_('ML Test Score audit')}: {md_text(project['name'])}", ""]
@@ -180,6 +202,16 @@ def render_markdown(data: dict[str, Any]) -> str:
         lines.append(f"**{_('Final score')}: {final}** — {md_text(band['label'])}. {md_text(band['meaning'])}")
     else:
         lines.append(f"**{_('Final score')}: {final}**")
+    if data["exempted"]:
+        lines += [
+            "",
+            _("This score counts %(n)s approved exemptions (%(items)s); without them the final score is %(strict)s.")
+            % {
+                "n": len(data["exempted"]),
+                "items": ", ".join(f"`{code.replace('`', '')}`" for code in data["exempted"]),
+                "strict": plain(data["final_strict"]),
+            },
+        ]
     lines.append("")
     if audit["status"] == "submitted":
         when = _("Submitted by %(user)s on %(date)s.") % {
@@ -213,7 +245,7 @@ def render_markdown(data: dict[str, Any]) -> str:
         for item in section["items"]:
             evidence = " ".join(md_link(str(n), link) for n, link in enumerate(item["evidence"], start=1))
             lines.append(
-                f"| `{item['code'].replace('`', '')}` {_cell(item['title'])} | {_status_label(item['status'])} "
+                f"| `{item['code'].replace('`', '')}` {_cell(item['title'])} | {_item_status(item)} "
                 f"| {_cell(item['notes'])} | {evidence} |"
             )
         lines.append("")

@@ -86,6 +86,9 @@ SCORE_EXAMPLE = {
     "audit": 12,
     "status": "draft",
     "final": 2.5,
+    "final_strict": 2.0,
+    "exempted": ["model-6"],
+    "pending_exemptions": 0,
     "band": {
         "label": "Reasonably tested",
         "meaning": "Testing is reasonably thorough, although more could be automated.",
@@ -112,6 +115,23 @@ ANSWER_EXAMPLE = {
     "version": 2,
     "answered_by": "eddie",
     "answered_at": "2026-03-01T10:20:00Z",
+    "exemption_state": "",
+    "expires_on": None,
+    "decision_by": None,
+    "decision_at": None,
+    "decision_comment": "",
+}
+EXEMPT_ANSWER_EXAMPLE = {
+    **ANSWER_EXAMPLE,
+    "item": "model-6",
+    "status": "not_applicable",
+    "notes": "A single global model: there are no data slices to compare.",
+    "evidence": [],
+    "exemption_state": "approved",
+    "expires_on": "2026-09-01",
+    "decision_by": "mara",
+    "decision_at": "2026-03-02T09:00:00Z",
+    "decision_comment": "Agreed; look again when we add regional models.",
 }
 AUDIT_DETAIL_EXAMPLE = {**AUDIT_SUMMARY_EXAMPLE, "answers": [ANSWER_EXAMPLE], "score": SCORE_EXAMPLE}
 
@@ -135,6 +155,7 @@ RUBRIC_SUMMARY_EXAMPLE = {
     "description": "28 tests in four sections; the final score is the lowest section score.",
     "source": "Breck et al., IEEE Big Data 2017.",
     "points": {"not_done": 0.0, "manual": 0.5, "automated": 1.0},
+    "exemption_points": 1.0,
     "bands": [
         {"lower": None, "upper": 0.0, "label": "Research project", "meaning": "Closer to a prototype."},
         {"lower": 0.0, "upper": 1.0, "label": "Serious gaps", "meaning": "Significant holes are likely."},
@@ -148,7 +169,14 @@ RUBRIC_DETAIL_EXAMPLE = {
         {
             "key": "data",
             "title": "Tests for features and data",
-            "items": [{"code": "data-1", "title": "Feature expectations are captured in a schema", "guidance": "…"}],
+            "items": [
+                {
+                    "code": "data-1",
+                    "allows_not_applicable": True,
+                    "title": "Feature expectations are captured in a schema",
+                    "guidance": "…",
+                }
+            ],
         }
     ],
 }
@@ -160,6 +188,12 @@ ANSWERS_REQUEST_EXAMPLE = [
         "evidence": ["https://ci.example.com/pipelines/4711"],
     },
     {"item": "model-3", "status": "manual", "notes": "Reviewed by hand in March."},
+    {
+        "item": "model-6",
+        "status": "not_applicable",
+        "notes": "A single global model: there are no data slices to compare.",
+        "expires_on": "2026-09-01",
+    },
 ]
 BULK_ERROR_EXAMPLE = {
     "error": {
@@ -178,6 +212,8 @@ TREND_EXAMPLE = [
         "submitted_at": "2025-12-01T10:00:00Z",
         "submitted_by": "mara",
         "final": 1.5,
+        "final_strict": 1.5,
+        "exempted": 0,
         "sections": {"data": 2.0, "model": 1.5, "infra": 3.0, "monitoring": 2.5},
     },
     {
@@ -185,6 +221,8 @@ TREND_EXAMPLE = [
         "submitted_at": "2026-03-02T16:05:00Z",
         "submitted_by": "mara",
         "final": 2.5,
+        "final_strict": 2.0,
+        "exempted": 1,
         "sections": {"data": 3.5, "model": 2.5, "infra": 4.0, "monitoring": 3.0},
     },
 ]
@@ -192,6 +230,8 @@ PORTFOLIO_ROW_EXAMPLE = {
     "project": {"slug": "search-ranking", "name": "Search ranking", "team": TEAM_EXAMPLE},
     "latest_audit": 12,
     "final": 2.5,
+    "final_strict": 2.0,
+    "exempted": 1,
     "band": SCORE_EXAMPLE["band"],
     "previous_final": 1.5,
     "change": 1.0,
@@ -261,6 +301,8 @@ EXPORT_EXAMPLE = {
     "audit": {**AUDIT_SUMMARY_EXAMPLE, "status": "submitted", "final": 2.5, "band": "Reasonably tested"},
     "rubric": {"slug": "ml-test-score", "version": "2017"},
     "final": 2.5,
+    "final_strict": 2.0,
+    "exempted": ["model-6"],
     "band": SCORE_EXAMPLE["band"],
     "weakest": ["model"],
     "sections": [
@@ -271,6 +313,8 @@ EXPORT_EXAMPLE = {
                     "code": "data-1",
                     "title": "Feature expectations are captured in a schema",
                     "status": "automated",
+                    "exemption_state": "",
+                    "expires_on": None,
                     "points": 1.0,
                     "notes": "Schema checked in the nightly pipeline.",
                     "evidence": ["https://ci.example.com/pipelines/4711"],

@@ -19,8 +19,17 @@ from audits.models import (
     TAGS_PER_PROJECT,
     Project,
 )
+from audits.models.exemptions import (
+    DEFAULT_EXPIRY_DAYS,
+    JUSTIFICATION_MIN_LENGTH,
+    MAX_DECISION_COMMENT_LENGTH,
+    MAX_EXPIRY_DAYS,
+    Decision,
+)
 from audits.planning.serializers import NextStepsOutput
 from audits.services import MAX_NOTES_LENGTH
+
+EXEMPTION_STATE_HELP = "For not_applicable: pending, approved, rejected or expired; empty otherwise."
 
 # Shared pieces ------------------------------------------------------------------
 
@@ -95,6 +104,7 @@ class RubricBandOutput(serializers.Serializer):
 
 class RubricItemOutput(serializers.Serializer):
     code = serializers.CharField()
+    allows_not_applicable = serializers.BooleanField(help_text="Whether the item may be answered not_applicable.")
     title = serializers.SerializerMethodField()
     guidance = serializers.SerializerMethodField()
 
@@ -125,6 +135,9 @@ class RubricSummaryOutput(serializers.Serializer):
     description = serializers.SerializerMethodField()
     source = serializers.CharField()  # type: ignore[assignment]
     points = serializers.DictField(child=serializers.FloatField(), help_text="Points per answer status.")
+    exemption_points = serializers.FloatField(
+        source="effective_exemption_points", help_text="Points an approved not_applicable answer is worth."
+    )
     bands = RubricBandOutput(many=True, source="bands.all")
     loaded_at = serializers.DateTimeField()
 
@@ -278,10 +291,23 @@ class AuditSummaryOutput(serializers.Serializer):
 
 class AnswerInput(serializers.Serializer):
     item = serializers.CharField(max_length=50, help_text="Item code, e.g. data-1.")
-    status = serializers.CharField(max_length=20, help_text="not_done, manual or automated.")
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=MAX_NOTES_LENGTH)
+    status = serializers.CharField(max_length=20, help_text="not_done, manual, automated or not_applicable.")
+    notes = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=MAX_NOTES_LENGTH,
+        help_text=f"For not_applicable, the justification: at least {JUSTIFICATION_MIN_LENGTH} characters.",
+    )
     evidence = serializers.ListField(
         child=serializers.CharField(allow_blank=True, max_length=4000), required=False, help_text="http(s) links."
+    )
+    expires_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            f"For not_applicable: when the exemption expires (YYYY-MM-DD, not in the past, at most "
+            f"{MAX_EXPIRY_DAYS} days ahead); {DEFAULT_EXPIRY_DAYS} days from today when left out."
+        ),
     )
 
 
@@ -296,6 +322,16 @@ class AnswerOutput(serializers.Serializer):
     version = serializers.IntegerField()
     answered_by = serializers.CharField(source="answered_by.username", allow_null=True, default=None)
     answered_at = serializers.DateTimeField(allow_null=True)
+    exemption_state = serializers.CharField(source="exemption_state_shown", default="", help_text=EXEMPTION_STATE_HELP)
+    expires_on = serializers.DateField(allow_null=True)
+    decision_by = serializers.CharField(source="decision_by.username", allow_null=True, default=None)
+    decision_at = serializers.DateTimeField(allow_null=True)
+    decision_comment = serializers.CharField()
+
+
+class ExemptionDecisionInput(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=Decision.values)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=MAX_DECISION_COMMENT_LENGTH)
 
 
 class SectionScoreOutput(serializers.Serializer):
@@ -310,7 +346,12 @@ class SectionScoreOutput(serializers.Serializer):
 class ScoreOutput(serializers.Serializer):
     audit = serializers.IntegerField()
     status = serializers.CharField()
-    final = serializers.FloatField()
+    final = serializers.FloatField(help_text="Approved, unexpired exemptions count, worth the exemption points.")
+    final_strict = serializers.FloatField(help_text="The final score with every exemption counted as not done.")
+    exempted = serializers.ListField(
+        child=serializers.CharField(), help_text="Codes of the items whose exemption the final score counts."
+    )
+    pending_exemptions = serializers.IntegerField(help_text="Exemptions waiting for a manager (not counted).")
     band = BandOutput(allow_null=True)
     sections = SectionScoreOutput(many=True)
     weakest = serializers.ListField(child=serializers.CharField(), help_text="Keys of the lowest sections.")
@@ -332,6 +373,8 @@ class TrendPointOutput(serializers.Serializer):
     submitted_at = serializers.DateTimeField()
     submitted_by = serializers.CharField()
     final = serializers.FloatField()
+    final_strict = serializers.FloatField(help_text="Frozen at submit: exemptions counted as not done.")
+    exempted = serializers.IntegerField(help_text="How many exemptions the final score counts.")
     sections = serializers.DictField(child=serializers.FloatField(), help_text="Section key to score.")
 
 
@@ -352,6 +395,8 @@ class PortfolioRowOutput(serializers.Serializer):
     project = PortfolioProjectOutput(source="*")
     latest_audit = serializers.IntegerField(source="latest_audit_id", allow_null=True)
     final = serializers.FloatField(allow_null=True)
+    final_strict = serializers.FloatField(allow_null=True, help_text="The final with exemptions counted as not done.")
+    exempted = serializers.IntegerField(help_text="How many exemptions the latest final counts.")
     band = BandOutput(allow_null=True)
     previous_final = serializers.FloatField(allow_null=True)
     change = serializers.FloatField(allow_null=True, help_text="final minus the previous submitted audit's final.")
@@ -367,6 +412,8 @@ class ExportItemOutput(serializers.Serializer):
     code = serializers.CharField()
     title = serializers.CharField()
     status = serializers.CharField(allow_null=True, help_text="null when the item is not answered.")
+    exemption_state = serializers.CharField(help_text=EXEMPTION_STATE_HELP)
+    expires_on = serializers.DateField(allow_null=True)
     points = serializers.FloatField()
     notes = serializers.CharField()
     evidence = serializers.ListField(child=serializers.CharField())
@@ -389,6 +436,8 @@ class ExportOutput(serializers.Serializer):
     audit = AuditSummaryOutput()
     rubric = RubricRefOutput()
     final = serializers.FloatField()
+    final_strict = serializers.FloatField()
+    exempted = serializers.ListField(child=serializers.CharField())
     band = BandOutput(allow_null=True)
     weakest = serializers.ListField(child=serializers.CharField())
     sections = ExportSectionOutput(many=True)

@@ -6,6 +6,7 @@ from audits.api import views
 from audits.api.badge import ProjectBadgeView
 from audits.api.next_steps import AuditNextStepsView, ItemOwnerView
 from audits.api.staleness import ProjectLiveScoreView
+from audits.exemptions.api import ExemptionDecisionView
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("rubrics/", views.RubricListView.as_view(), name="api-rubric-list"),
@@ -21,6 +22,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("audits/<int:audit_id>/submit/", views.AuditSubmitView.as_view(), name="api-audit-submit"),
     path("audits/<int:audit_id>/score/", views.AuditScoreView.as_view(), name="api-audit-score"),
     path("audits/<int:audit_id>/export/", views.AuditExportView.as_view(), name="api-audit-export"),
+    path(
+        "audits/<int:audit_id>/exemptions/<slug:item>/decision/",
+        ExemptionDecisionView.as_view(),
+        name="api-exemption-decision",
+    ),
     path("audits/<int:audit_id>/next-steps/", AuditNextStepsView.as_view(), name="api-audit-next-steps"),
     path("audits/<int:audit_id>/items/<slug:item>/owner/", ItemOwnerView.as_view(), name="api-item-owner"),
     path("portfolio/", views.PortfolioView.as_view(), name="api-portfolio"),

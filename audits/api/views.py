@@ -45,6 +45,7 @@ from audits.api.serializers import (
     TrendPointOutput,
 )
 from audits.campaigns.services import project_tags_set
+from audits.exemptions.rules import audit_score_day, counted_statuses, exemption_state, pending_count
 from audits.models import Audit, Project
 from audits.selectors import (
     audit_answers,
@@ -92,19 +93,30 @@ def audit_detail_data(audit: Audit) -> dict[str, Any]:
     from audits.api.staleness import mark_stale  # it builds on this module's base view
 
     answers = mark_stale(audit, audit_answers(audit=audit))
+    day = audit_score_day(audit)
+    for answer in answers:  # the state people see, "expired" included (AnswerOutput.exemption_state)
+        answer.exemption_state_shown = exemption_state(  # type: ignore[attr-defined]
+            answer.status, answer.exemption_state, answer.expires_on, day
+        )
     return {
         **AuditSummaryOutput(audit).data,
         "answers": AnswerOutput(answers, many=True).data,
-        "score": score_data(audit, {answer.item.code: answer.status for answer in answers}),
+        "score": score_data(audit, answers),
     }
 
 
-def score_data(audit: Audit, status_map: dict[str, str] | None = None) -> dict[str, Any]:
-    result = audit_score(audit=audit, status_map=status_map)
+def score_data(audit: Audit, answers: list[Any] | None = None) -> dict[str, Any]:
+    if answers is None:
+        answers = audit_answers(audit=audit)
+    day = audit_score_day(audit)
+    result = audit_score(audit=audit, status_map=counted_statuses(answers, day))
     payload = {
         "audit": audit.pk,
         "status": audit.status,
         "final": result.final,
+        "final_strict": result.final_strict,
+        "exempted": list(result.exempted),
+        "pending_exemptions": pending_count(answers, day),
         "band": result.band,
         "sections": result.sections,
         "weakest": list(result.weakest),
@@ -339,7 +351,9 @@ class AuditAnswersView(ApiView):
         description=(
             "A list of answers by item code. Later entries for the same item win. If any element is not "
             f"valid the request fails with 400, `fields` keyed by element index, and nothing is saved. "
-            f"At most {MAX_BULK_ANSWERS} elements."
+            f"At most {MAX_BULK_ANSWERS} elements. `not_applicable` asks for an exemption: `notes` is the "
+            "justification and `expires_on` the expiry; it counts once a manager approves it "
+            "(POST …/exemptions/{item}/decision/)."
         ),
         request=AnswerInput(many=True),
         responses={200: AuditDetailOutput, **E(*docs.COMMON_ERRORS, 400, 403, 404, 409)},

@@ -20,6 +20,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from audits.campaigns.targets import Target, target_of
+from audits.exemptions.rules import counted_status, score_day
 from audits.models import Answer, Audit, AuditStatus, Campaign, Membership, Project, Tag
 from audits.selectors import next_audit_due, visible_projects
 from rubric.planning import Plan, next_steps
@@ -157,10 +158,13 @@ def campaign_progress(*, campaign: Campaign, user: Any, today: date | None = Non
     )
     answers: dict[int, dict[str, str]] = defaultdict(dict)
     audit_ids = [row[5] for row in rows if row[5] is not None]
-    for audit_id, code, status in (
-        Answer.objects.filter(audit_id__in=audit_ids).order_by().values_list("audit_id", "item__code", "status")
+    for audit_id, code, status, state, expires_on, submitted_at in (
+        Answer.objects.filter(audit_id__in=audit_ids)
+        .order_by()
+        .values_list("audit_id", "item__code", "status", "exemption_state", "expires_on", "audit__submitted_at")
     ):
-        answers[audit_id][code] = status
+        # Counted statuses: an exemption only when it counted on the audit's day (audits.exemptions.rules).
+        answers[audit_id][code] = counted_status(status, state, expires_on, score_day(submitted_at=submitted_at))
     projects = []
     for pk, slug, name, team_slug, team_name, audit_id, final, last_at, created_at, cadence in rows:
         met = target.met(final)

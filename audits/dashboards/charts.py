@@ -37,7 +37,14 @@ NEUTRAL = "#94a3b8"
 SECTION_COLORS = ("#0f766e", "#7c3aed", "#b45309", "#be185d", "#475569", "#15803d")
 # Colour-blind safe status scale (orange-red, light blue, dark blue), readable in greyscale print too.
 STATUS_COLORS = {AnswerStatus.NOT_DONE: "#e8590c", AnswerStatus.MANUAL: "#74c0fc", AnswerStatus.AUTOMATED: "#1c4e80"}
-STATUS_VALUES = {AnswerStatus.NOT_DONE: 0.0, AnswerStatus.MANUAL: 0.5, AnswerStatus.AUTOMATED: 1.0}
+# A counted exemption is worth a met criterion (by default): it takes automated's colour, labelled N/A.
+STATUS_VALUES = {
+    AnswerStatus.NOT_DONE: 0.0,
+    AnswerStatus.MANUAL: 0.5,
+    AnswerStatus.AUTOMATED: 1.0,
+    AnswerStatus.NOT_APPLICABLE: 1.0,
+}
+SCALE_STATUSES = (AnswerStatus.NOT_DONE, AnswerStatus.MANUAL, AnswerStatus.AUTOMATED)
 # Bands from worst to best: warm to cool, light enough to sit behind lines.
 BAND_FILLS = ("#fde2e1", "#feeccb", "#fef9c3", "#e3f6d8", "#cdeee8", "#d5e7fb", "#e3dcfb")
 
@@ -367,7 +374,7 @@ def status_heatmap_chart(
             ],
             colorbar={
                 "tickvals": [1 / 6, 0.5, 5 / 6],
-                "ticktext": [status.short_label for status in AnswerStatus],
+                "ticktext": [status.short_label for status in SCALE_STATUSES],
                 "thickness": 12,
                 "len": 0.5,
                 "y": 1,

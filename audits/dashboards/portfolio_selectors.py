@@ -17,6 +17,7 @@ from django.http import QueryDict
 
 from audits.api.filters import ProjectFilter
 from audits.dashboards.selectors import BandLabel, RubricLabels, rubric_labels
+from audits.exemptions.rules import counted_status, score_day
 from audits.models import Answer, Project, Tag, Team
 from audits.selectors import PortfolioRow, portfolio_queryset, portfolio_rows, visible_projects, visible_teams
 from rubric.models import AnswerStatus, Item, Rubric
@@ -115,14 +116,18 @@ def _main_rubric(rubric_ids: Counter[int]) -> Rubric | None:
 
 
 def latest_status_matrix(*, audit_ids: Sequence[int]) -> dict[int, dict[str, str]]:
-    """{audit id: {item code: status}} for the given audits, in one query."""
+    """{audit id: {item code: counted status}} for the given audits, in one query (an exemption shows only
+    when it counted on the day the audit was submitted)."""
     matrix: dict[int, dict[str, str]] = {audit_id: {} for audit_id in audit_ids}
     # order_by(): Answer's default ordering would join every audit (by their creation date) for nothing.
     answers = (
-        Answer.objects.filter(audit_id__in=list(audit_ids)).order_by().values_list("audit_id", "item__code", "status")
+        Answer.objects.filter(audit_id__in=list(audit_ids))
+        .order_by()
+        .values_list("audit_id", "item__code", "status", "exemption_state", "expires_on", "audit__submitted_at")
     )
-    for audit_id, code, status in answers:
-        matrix[audit_id][code] = status
+    for audit_id, code, status, state, expires_on, submitted_at in answers:
+        day = score_day(submitted_at=submitted_at)
+        matrix[audit_id][code] = counted_status(status, state, expires_on, day)
     return matrix
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 from django.utils.translation import get_language
 
+from audits.exemptions.formatting import exemption_note
+from audits.exemptions.rules import audit_score_day, counted_status, counted_statuses
 from audits.models import Answer, Audit, AuditStatus, Project
 from audits.selectors import audit_score, project_trend
 from rubric.models import AnswerStatus, Item, Rubric, ScoreBand
@@ -22,7 +24,13 @@ from rubric.scoring import NOT_DONE, RubricSpec, ScoreResult, score_answers
 from rubric.selectors import RUBRIC_CACHE_SIZE, default_rubric, rubric_reference, rubric_spec
 
 # Status order for "better / worse" between two audits: a test done by hand beats one not done, and so on.
-STATUS_RANK = {AnswerStatus.NOT_DONE: 0, AnswerStatus.MANUAL: 1, AnswerStatus.AUTOMATED: 2}
+# A counted exemption is worth a met criterion (by default), so it ranks with automated.
+STATUS_RANK = {
+    AnswerStatus.NOT_DONE: 0,
+    AnswerStatus.MANUAL: 1,
+    AnswerStatus.AUTOMATED: 2,
+    AnswerStatus.NOT_APPLICABLE: 2,
+}
 
 
 # Rubric labels ---------------------------------------------------------------
@@ -109,6 +117,11 @@ class AuditResult:
     section_titles: dict[str, str]
 
     @property
+    def exemptions_note(self) -> str:
+        """How many exemptions the score counts, and the score without them where it differs."""
+        return exemption_note(len(self.score.exempted), self.score.final, self.score.final_strict)
+
+    @property
     def band(self) -> BandLabel | None:
         if self.score.band is None:
             return None
@@ -118,7 +131,7 @@ class AuditResult:
 def audit_result(*, audit: Audit) -> AuditResult:
     """Score, band and every item's answer for one audit (one query once the rubric is cached)."""
     answers = {answer.item_id: answer for answer in audit.answers.select_related("item", "answered_by")}
-    score = audit_score(audit=audit, status_map={a.item.code: a.status for a in answers.values()})
+    score = audit_score(audit=audit, status_map=counted_statuses(answers.values(), audit_score_day(audit)))
     labels = rubric_labels(audit.rubric)
     return AuditResult(
         audit=audit,
@@ -244,12 +257,13 @@ def comparable_audits(*, project: Project) -> list[Audit]:
 def compare_audits(*, before: Audit, after: Audit) -> Comparison:
     """Per-item status changes and per-section score deltas between two audits of one project."""
     status_maps: dict[int, dict[str, str]] = {before.pk: {}, after.pk: {}}
-    for audit_id, code, status in (
+    days = {before.pk: audit_score_day(before), after.pk: audit_score_day(after)}
+    for audit_id, code, status, state, expires_on in (
         Answer.objects.filter(audit_id__in=[before.pk, after.pk])
         .order_by()
-        .values_list("audit_id", "item__code", "status")
+        .values_list("audit_id", "item__code", "status", "exemption_state", "expires_on")
     ):
-        status_maps[audit_id][code] = status
+        status_maps[audit_id][code] = counted_status(status, state, expires_on, days[audit_id])
     before_score = audit_score(audit=before, status_map=status_maps[before.pk])
     after_score = audit_score(audit=after, status_map=status_maps[after.pk])
     labels = rubric_labels(after.rubric)

@@ -31,6 +31,8 @@ from audits.dashboards.selectors import (
     compare_audits,
     trend_for_project,
 )
+from audits.exemptions.formatting import exemption_note
+from audits.exemptions.rules import audit_score_day, counted_statuses
 from audits.formatting import decimal_separator, score, signed_score
 from audits.planning.selectors import audit_next_steps
 from audits.selectors import PortfolioRow, audit_for_user, project_for_user
@@ -54,7 +56,10 @@ def audit_result_view(request: HttpRequest, audit_id: int) -> HttpResponse:
             for section in result.score.sections
         ],
         "weakest_titles": [result.section_titles.get(key, key) for key in result.score.weakest],
-        "next_steps": audit_next_steps(audit=audit, statuses={row.item.code: row.status for row in result.items}),
+        "next_steps": audit_next_steps(
+            audit=audit,
+            statuses=counted_statuses([row.answer for row in result.items if row.answer], audit_score_day(audit)),
+        ),
     }
     return render(request, "dashboards/audit_result.html", context)
 
@@ -73,6 +78,7 @@ def project_trend_view(request: HttpRequest, slug: str) -> HttpResponse:
             "url": url,
             "submitted": format_datetime(timezone.localtime(point.submitted_at), datetime_format),
             "final": score(point.final, separator),
+            "exemptions": exemption_note(point.exempted, point.final, point.final_strict, separator),
             "section_cells": mark_safe(  # every value is escaped inside
                 "".join(
                     f'<td class="num">{escape(score(point.sections.get(key), separator) or "—")}</td>' for key in keys
@@ -174,6 +180,7 @@ def _portfolio_lines(entries: list[PortfolioRow], bands: dict[str, BandLabel]) -
                 "project_url": project_url,
                 "result_url": result_url if entry.latest_audit_id else "",
                 "final": score(entry.final),
+                "exemptions": exemption_note(entry.exempted, entry.final, entry.final_strict),
                 "band": bands.get(entry.band.label) if entry.band else None,
                 "change": signed_score(change),
                 "direction": "same" if not change else "up" if change > 0 else "down",

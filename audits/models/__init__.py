@@ -29,6 +29,7 @@ from audits.models.core import (
     Team,
     effective_role,
 )
+from audits.models.exemptions import EXEMPTION_STATE_LABELS, EXPIRED, Decision, ExemptionState
 from audits.models.freshness import (
     EVIDENCE_FRESH_MAX_DAYS,
     EVIDENCE_FRESH_MIN_DAYS,
@@ -58,6 +59,8 @@ __all__ = [
     "CHANNEL_PAUSE_AFTER_FAILURES",
     "EVIDENCE_FRESH_MAX_DAYS",
     "EVIDENCE_FRESH_MIN_DAYS",
+    "EXEMPTION_STATE_LABELS",
+    "EXPIRED",
     "FRESHNESS_FIELDS",
     "KEY_PREFIX",
     "LAST_USED_RESOLUTION",
@@ -73,8 +76,10 @@ __all__ = [
     "AuditStatus",
     "Campaign",
     "ChannelKind",
+    "Decision",
     "Delivery",
     "DeliveryState",
+    "ExemptionState",
     "GroupRoleMapping",
     "ItemAssignment",
     "Membership",

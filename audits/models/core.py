@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from audits.models.exemptions import ExemptionState
 from audits.models.freshness import (
     EVIDENCE_FRESH_AUTOMATED_DEFAULT,
     EVIDENCE_FRESH_MANUAL_DEFAULT,
@@ -153,6 +154,10 @@ class Audit(models.Model):
     final_score = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
     section_scores = models.JSONField(default=dict, blank=True)
     band_label = models.CharField(max_length=100, blank=True)
+    # Also frozen at submit: the final score with every exemption counted as not done, and how many
+    # exemptions the final score includes (the trend, the portfolio and the badge read these columns).
+    final_strict_score = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    exempted_count = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         ordering = ["-created_at"]
@@ -190,6 +195,20 @@ class Answer(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
     # Bumped on every save; a save based on an older version is a conflict.
     version = models.PositiveIntegerField(default=1)
+    # An exemption (status not_applicable): see audits/models/exemptions.py and audits/exemptions/.
+    expires_on = models.DateField(null=True, blank=True)
+    # db_default too: bulk loaders that COPY rows (seed_benchmark) leave these columns out.
+    exemption_state = models.CharField(
+        max_length=20, choices=ExemptionState.choices, blank=True, default="", db_default=""
+    )
+    exemption_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decision_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decision_at = models.DateTimeField(null=True, blank=True)
+    decision_comment = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["audit", "item__section__order", "item__order"]
@@ -211,6 +230,12 @@ class AnswerChange(models.Model):
     notes_after = models.TextField(blank=True)
     evidence_before = models.JSONField(default=list, blank=True)
     evidence_after = models.JSONField(default=list, blank=True)
+    # Exemptions: a request (state "" -> pending) and a decision (pending -> approved/rejected, with comment).
+    exemption_before = models.CharField(max_length=20, blank=True, default="", db_default="")
+    exemption_after = models.CharField(max_length=20, blank=True, default="", db_default="")
+    expires_on_before = models.DateField(null=True, blank=True)
+    expires_on_after = models.DateField(null=True, blank=True)
+    comment = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-changed_at", "-pk"]

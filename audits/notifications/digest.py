@@ -15,8 +15,10 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from audits.exemptions.selectors import exemptions_expiring
 from audits.formatting import score
 from audits.models import Audit, AuditStatus, NotificationEvent, Team
+from audits.models.exemptions import EXPIRING_SOON_DAYS
 from audits.notifications.producers import DUE_SOON_DAYS, due_date, scanned_projects
 from audits.notifications.services import notify
 from audits.staleness.selectors import stale_answers_for_team
@@ -96,7 +98,20 @@ def stale_answers(team: Team, since: date, today: date) -> DigestSection | None:
 
 
 # Every digest's sections, in the order they are written.
-SECTIONS: tuple[SectionFn, ...] = (scores_changed, audits_due, audits_overdue, stale_answers)
+def exemptions_expiring_soon(team: Team, since: date, today: date) -> DigestSection | None:
+    """The team's standing exemptions that expire within EXPIRING_SOON_DAYS (audits.exemptions)."""
+    answers = exemptions_expiring(within_days=EXPIRING_SOON_DAYS, today=today).filter(audit__project__team=team)
+    lines = [
+        _("{project}: {item} expires {date}").format(
+            project=answer.audit.project.name, item=answer.item.code, date=answer.expires_on.isoformat()
+        )
+        for answer in answers[:MAX_LINES_PER_SECTION]
+        if answer.expires_on is not None
+    ]
+    return DigestSection("exemptions_expiring", _("Exemptions expiring"), lines) if lines else None
+
+
+SECTIONS: tuple[SectionFn, ...] = (scores_changed, audits_due, audits_overdue, stale_answers, exemptions_expiring_soon)
 
 
 def digest_for(team: Team, *, today: date, sections: tuple[SectionFn, ...] = SECTIONS) -> list[DigestSection]:

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from audits.exemptions.rules import audit_score_day, counted_status
 from audits.formatting import plain, score
 from audits.models import Audit, AuditStatus, NotificationEvent, Project
 from audits.notifications.services import notify
@@ -68,11 +69,20 @@ def _section_drops(audit: Audit, previous: Audit) -> list[Drop]:
 
 
 def _item_drops(audit: Audit, previous: Audit) -> list[Drop]:
+    # Counted statuses (an exemption only when it counted on the audit's day: audits.exemptions.rules).
+    day, previous_day = audit_score_day(audit), audit_score_day(previous)
     now = {
-        code: (status, title)
-        for code, status, title in audit.answers.values_list("item__code", "status", "item__title")
+        code: (counted_status(status, state, expires_on, day), title)
+        for code, status, state, expires_on, title in audit.answers.values_list(
+            "item__code", "status", "exemption_state", "expires_on", "item__title"
+        )
     }
-    then = dict(previous.answers.values_list("item__code", "status"))
+    then = {
+        code: counted_status(status, state, expires_on, previous_day)
+        for code, status, state, expires_on in previous.answers.values_list(
+            "item__code", "status", "exemption_state", "expires_on"
+        )
+    }
     drops = []
     for code, (status, title) in now.items():
         before = then.get(code)

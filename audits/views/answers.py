@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig, Validati
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
@@ -21,8 +22,9 @@ from django.views.decorators.http import require_POST
 from audits import selectors, services
 from audits.api.exceptions import too_large_message
 from audits.api.parsers import load_json
+from audits.exemptions.rules import exemption_state
 from audits.forms import STATUS_LABELS, AnswerForm
-from audits.models import Answer, Audit
+from audits.models import EXEMPTION_STATE_LABELS, Answer, Audit
 from audits.planning.panel import panel_html
 from audits.services import AnswerConflict, AuditLocked
 from audits.views.questionnaire import questionnaire_page, rubric_band_titles, score_payload
@@ -32,6 +34,7 @@ from rubric.selectors import rubric_spec
 
 def answer_payload(answer: Answer, item_code: str) -> dict[str, Any]:
     who = answer.answered_by.get_username() if answer.answered_by else ""
+    state = exemption_state(answer.status, answer.exemption_state, answer.expires_on, timezone.localdate())
     return {
         "item": item_code,
         "status": answer.status,
@@ -42,6 +45,9 @@ def answer_payload(answer: Answer, item_code: str) -> dict[str, Any]:
         "carried_over": answer.carried_over,
         "answered_by": who,
         "answered_at": date_format(localtime(answer.answered_at), "DATETIME_FORMAT") if answer.answered_at else "",
+        "expires_on": answer.expires_on.isoformat() if answer.expires_on else "",
+        "exemption_state": state,
+        "exemption_state_label": str(EXEMPTION_STATE_LABELS.get(state, "")) if state else "",
     }
 
 
@@ -77,6 +83,7 @@ def _json_answer_save(request: HttpRequest, audit: Audit, item_code: str) -> Jso
             notes=notes,
             evidence=body.get("evidence") or [],
             base_version=base_version,
+            expires_on=body.get("expires_on"),
         )
     except PermissionDenied as error:
         return JsonResponse({"errors": [str(error) or _("You may not change this audit.")]}, status=403)
@@ -91,7 +98,8 @@ def _json_answer_save(request: HttpRequest, audit: Audit, item_code: str) -> Jso
             status=409,
         )
     except ValidationError as error:
-        return JsonResponse({"errors": error.messages}, status=400)
+        fields = error.message_dict if hasattr(error, "error_dict") else {}
+        return JsonResponse({"errors": error.messages, "fields": fields}, status=400)
     result = score_answers(rubric_spec(audit.rubric), saved.statuses)
     return JsonResponse(
         {
@@ -112,6 +120,7 @@ def _form_answer_save(request: HttpRequest, audit: Audit, item_code: str) -> Htt
         "status": request.POST.get("status", ""),
         "notes": request.POST.get("notes", ""),
         "evidence_text": request.POST.get("evidence", ""),
+        "expires_on": request.POST.get("expires_on", ""),
     }
     if not form.is_valid():
         errors = [str(message) for messages_ in form.errors.values() for message in messages_]
@@ -125,6 +134,7 @@ def _form_answer_save(request: HttpRequest, audit: Audit, item_code: str) -> Htt
             notes=form.cleaned_data["notes"],
             evidence=form.evidence_links(),
             base_version=form.cleaned_data["base_version"],
+            expires_on=form.cleaned_data.get("expires_on"),
         )
     except AuditLocked as error:
         messages.error(request, str(error))

@@ -32,6 +32,8 @@ from audits import formatting, selectors, services
 from audits.assignments.markup import OwnerMarkup
 from audits.assignments.selectors import questionnaire_owners
 from audits.dashboards.selectors import rubric_labels
+from audits.exemptions.rules import audit_score_day, counted_status
+from audits.exemptions.views import EMPTY_EXEMPTION_SLOTS, ExemptionMarkup
 from audits.forms import STATUS_LABELS
 from audits.models import ROLE_RANK, Answer, Audit, Project, Role
 from audits.planning.panel import panel_context
@@ -42,7 +44,7 @@ from audits.views import item_markup
 from audits.views.item_markup import lines, text
 from integrations.mlflow.models import MlflowConnection
 from integrations.reports.models import Report
-from rubric.models import AnswerStatus, Item
+from rubric.models import POINTED_STATUSES, AnswerStatus, Item
 from rubric.scoring import ScoreResult, score_answers
 from rubric.selectors import band_labels_localized, rubric_spec
 
@@ -99,6 +101,9 @@ def score_payload(result: ScoreResult, bands: dict[str, str]) -> dict[str, Any]:
     """The score as the page shows it, numbers formatted for the active language."""
     return {
         "final": _number(result.final),
+        # With exemptions counted as not done; the page shows it beside the final when they differ.
+        "final_strict": _number(result.final_strict),
+        "exempted": len(result.exempted),
         "band": bands.get(result.band.label, result.band.label) if result.band else "",
         "answered": result.answered,
         "total": result.total,
@@ -164,7 +169,13 @@ def questionnaire_page(
     labels = rubric_labels(audit.rubric)
     spec = rubric_spec(audit.rubric)
     answers = selectors.questionnaire_answers(audit=audit, user=user)
-    statuses = {item.code: answers[item.pk].status for item in labels.items if item.pk in answers}
+    day = audit_score_day(audit)
+    # Counted statuses: an exemption only when approved and unexpired (audits.exemptions.rules).
+    statuses = {
+        item.code: counted_status(a.status, a.exemption_state, a.expires_on, day)
+        for item in labels.items
+        if (a := answers.get(item.pk)) is not None
+    }
     result = score_answers(spec, statuses)
     owners = questionnaire_owners(audit=audit)
     mlflow_connected, has_reports = _evidence_sources(audit)
@@ -222,7 +233,18 @@ def questionnaire_page(
     all_rows = [row for block in blocks for row in block.rows]
     page = {"audit": audit, "project": audit.project, "can_edit": can_edit, "mlflow_connected": mlflow_connected}
     page["history_page"] = reverse("audits:audit-history", kwargs={"audit_id": audit.pk})
+    page["is_manager"] = rank >= ROLE_RANK[Role.MANAGER]
     markup = ItemMarkup(request, page, spec.points, mlflow_connected or has_reports)
+    markup.exemptions = ExemptionMarkup(
+        request, audit, markup.parts, user=user, is_manager=bool(page["is_manager"]), today=day
+    )
+    markup.statuses.append(
+        (
+            AnswerStatus.NOT_APPLICABLE.value,
+            text(STATUS_LABELS[AnswerStatus.NOT_APPLICABLE]),
+            text(_("Points: %(points)s") % {"points": _number(spec.points_per_exemption)}) + markup.approval_note,
+        )
+    )
     markup.owners = OwnerMarkup(markup.parts, owners.members, can_edit, _url_pattern("audits:item-owner", audit))
     for row in all_rows:
         row.html = markup.render(row)
@@ -263,10 +285,13 @@ class ItemMarkup:
         self.request, self.page, self.has_evidence = request, page, has_evidence
         self.item, self.parts = item_markup.fillers("audits/_item.html", page, request)
         points_label = _("Points: %(points)s")
+        # The pointed statuses; questionnaire_page adds not applicable, worth the exemption points.
         self.statuses = [
             (value, text(STATUS_LABELS[AnswerStatus(value)]), text(points_label % {"points": _number(points[value])}))
-            for value in AnswerStatus.values
+            for value in POINTED_STATUSES
         ]
+        self.approval_note = text(" · " + _("once approved"))
+        self.exemptions: ExemptionMarkup | None = None
         self.not_answered = self.parts["not_answered"].fill({})
         self.owners: OwnerMarkup | None = None  # set by the page once it has read the owners
 
@@ -310,6 +335,7 @@ class ItemMarkup:
                     }
                 )
                 for value, label, points in self.statuses
+                if value != AnswerStatus.NOT_APPLICABLE or row.item.allows_not_applicable
             ),
             "notes": text(row.notes),
             "evidence_text": text(row.evidence_text),
@@ -328,6 +354,7 @@ class ItemMarkup:
             "owner": self.owners.tag(row.owner) if self.owners else "",
             "owner_form": self.owners.form(row.code, row.owner) if self.owners else "",
         }
+        values.update(self.exemptions.slots(row) if self.exemptions else EMPTY_EXEMPTION_SLOTS)
         return self.item.fill(values)
 
     def _links(self, links: list[str]) -> str:

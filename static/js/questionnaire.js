@@ -47,12 +47,20 @@
   }
 
   function sameAnswer(a, b) {
-    return a.status === b.status && a.notes === b.notes && a.evidence.join("\n") === b.evidence.join("\n");
+    return (
+      a.status === b.status &&
+      a.notes === b.notes &&
+      a.evidence.join("\n") === b.evidence.join("\n") &&
+      (a.expires_on || "") === (b.expires_on || "")
+    );
   }
 
   function showScore(score) {
     // Sums, progress and the lowest section, from the server's score after a save.
     root.querySelectorAll("[data-final]").forEach(function (el) { el.textContent = score.final; });
+    root.querySelectorAll("[data-final-strict]").forEach(function (el) { el.textContent = score.final_strict; });
+    root.querySelectorAll("[data-exempted]").forEach(function (el) { el.textContent = score.exempted; });
+    root.querySelectorAll("[data-score-exemptions]").forEach(function (el) { el.hidden = !score.exempted; });
     root.querySelectorAll("[data-band]").forEach(function (el) {
       el.textContent = score.band;
       el.hidden = !score.band;
@@ -108,8 +116,11 @@
 
   ItemSaver.prototype.values = function () {
     var checked = this.form.querySelector('input[name="status"]:checked');
+    var expires = this.form.elements.expires_on;
     return {
       status: checked ? checked.value : null,
+      // The exemption's expiry, asked for only while "Not applicable" is chosen.
+      expires_on: expires && checked && checked.value === "not_applicable" ? expires.value : "",
       notes: this.form.elements.notes.value,
       evidence: this.form.elements.evidence.value
         .split(/\r?\n/)
@@ -124,6 +135,7 @@
     });
     this.form.elements.notes.value = answer.notes || "";
     this.form.elements.evidence.value = (answer.evidence || []).join("\n");
+    if (this.form.elements.expires_on) this.form.elements.expires_on.value = answer.expires_on || "";
   };
 
   ItemSaver.prototype.setState = function (state, text) {
@@ -160,7 +172,7 @@
       }
     });
     this.form.addEventListener("change", function (event) {
-      if (event.target.name === "status") {
+      if (event.target.name === "status" || event.target.name === "expires_on") {
         self.remember();
         self.schedule(0);
       }
@@ -245,6 +257,7 @@
       status: values.status,
       notes: values.notes,
       evidence: values.evidence,
+      expires_on: values.expires_on || null,
       base_version: this.version,
     });
     fetch(this.url, {
@@ -306,6 +319,9 @@
     this.showErrors([]);
     showScore(data.score);
     var article = this.article;
+    this.showExemption(data.answer);
+    // Sent without an expiry, the exemption got the default one, now in the field: that is what was meant.
+    if (sent.status === "not_applicable" && !sent.expires_on) sent.expires_on = data.answer.expires_on || "";
     if (!data.answer.carried_over) {
       article.querySelectorAll("[data-carried-tag], [data-confirm-answer]").forEach(function (el) { el.remove(); });
     }
@@ -320,6 +336,24 @@
     }
     removeLocal(this.storageKey);
     this.setState("saved", strings.saved);
+  };
+
+  ItemSaver.prototype.showExemption = function (answer) {
+    // The exemption's state beside the item's status; a decision form appears once the page reloads.
+    var tag = this.article.querySelector("[data-exemption-state]");
+    if (!answer.exemption_state) {
+      if (tag) tag.remove();
+      return;
+    }
+    if (!tag) {
+      tag = document.createElement("span");
+      tag.setAttribute("data-exemption-state", "");
+      var status = this.article.querySelector("[data-item-status]");
+      status.parentNode.insertBefore(tag, status.nextSibling);
+    }
+    tag.className = "tag tag--exemption tag--exemption-" + answer.exemption_state;
+    tag.textContent = answer.exemption_state_label;
+    if (this.form.elements.expires_on && answer.expires_on) this.form.elements.expires_on.value = answer.expires_on;
   };
 
   ItemSaver.prototype.retry = function (template) {
