@@ -414,6 +414,8 @@ SPECTACULAR_SETTINGS = {
     # Two choice sets share the field name "kind": each keeps a name of its own (the reports' one as before).
     "ENUM_NAME_OVERRIDES": {
         "KindEnum": "integrations.reports.models.ReportKind",
+        # Answer statuses appear as status, from and to; one enum name for all of them.
+        "AnswerStatusEnum": "rubric.models.AnswerStatus",
         "NotificationChannelKindEnum": "audits.models.notifications.ChannelKind",
     },
     "POSTPROCESSING_HOOKS": [

@@ -76,6 +76,32 @@ def make_user(username: str, **extra: object):
     )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def celery_baseline():
+    """The Celery app's settings as the suite's Django settings give them, read before any test runs.
+
+    Celery reads Django's settings once, at the first access of app.conf; a test that overrides them (a real
+    broker, eager off) must not decide what every later test on that worker gets."""
+    from config.celery import app
+
+    return {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
+
+
+@pytest.fixture(autouse=True)
+def celery_as_configured(celery_baseline):
+    """After each test: the app's broker and eager mode as configured, and no broker connection pool left
+    over (kombu keeps pools per URL; one a test closed answers "Acquire on closed pool" to the next)."""
+    yield
+    import kombu.pools
+
+    from config.celery import app
+
+    app._pool = None
+    app.amqp._producer_pool = None
+    kombu.pools.reset()
+    app.conf.update(celery_baseline)
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """The shared fixtures create five users per test; the production hasher is deliberately slow."""

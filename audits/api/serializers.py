@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from audits.formatting import plain
 from audits.models import (
     AUDIT_CADENCE_MAX_DAYS,
     AUDIT_CADENCE_MIN_DAYS,
@@ -61,18 +59,6 @@ class RubricRefOutput(serializers.Serializer):
 class BandOutput(serializers.Serializer):
     label = serializers.CharField()  # type: ignore[assignment]
     meaning = serializers.CharField()
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class ScoreTextField(serializers.Field):
-    """A score as exact text ("1.5"), written by the one formatter (``audits.formatting.plain``)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs["read_only"] = True
-        super().__init__(**kwargs)
-
-    def to_representation(self, value: Any) -> str:
-        return plain(value)
 
 
 class NullableModelSerializerMixin:

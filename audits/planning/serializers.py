@@ -7,18 +7,11 @@ from typing import Any
 
 from rest_framework import serializers
 
-from audits.formatting import plain
+from audits.api.fields import ScoreTextField
 from audits.planning.selectors import AuditPlan
 from rubric.models import AnswerStatus
 
 MAX_TARGET_LENGTH = 100
-
-
-class ScoreText(serializers.CharField):
-    """A score as machines read it: "1.5", "2" (audits.formatting.plain)."""
-
-    def to_representation(self, value: Any) -> str:
-        return plain(value)
 
 
 class NextStepsQueryInput(serializers.Serializer):
@@ -35,7 +28,7 @@ class ChangeOutput(serializers.Serializer):
     section = serializers.CharField()
     from_status = serializers.ChoiceField(choices=AnswerStatus.choices, source="change.from_status")
     to = serializers.ChoiceField(choices=AnswerStatus.choices, source="change.to_status")
-    gain = ScoreText(source="change.gain")
+    gain = ScoreTextField(source="change.gain")
     owner = serializers.CharField(allow_null=True, help_text="Username of the item's owner, if it has one.")
 
     def get_fields(self) -> dict[str, serializers.Field]:
@@ -44,14 +37,14 @@ class ChangeOutput(serializers.Serializer):
 
 
 class NextStepsOutput(serializers.Serializer):
-    current = ScoreText()
-    target = ScoreText(allow_null=True, help_text="The score to reach; null when every score reaches the band.")
+    current = ScoreTextField()
+    target = ScoreTextField(allow_null=True, help_text="The score to reach; null when every score reaches the band.")
     target_band = serializers.CharField(
         allow_null=True, help_text="The band aimed at (reached above `target`), or null for a score target."
     )
     reachable = serializers.BooleanField()
     changes = ChangeOutput(many=True)
-    final_after = ScoreText()
+    final_after = ScoreTextField()
 
 
 def next_steps_payload(found: AuditPlan) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from audits.api.serializers import ScoreTextField
+from audits.api.fields import ScoreTextField
 from evidence.sources import SOURCES
 from integrations.mlflow import selectors, webhooks
 from integrations.mlflow.models import AuthType, MlflowConnection, Schedule, SyncState, SyncTrigger, connection_limit
