@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -567,7 +566,9 @@ def audit_submit(*, actor: Any, audit: Audit) -> Audit:
         locked.save()
         project_refresh_latest_audits(project_rows)
         # A lower score or band than the audit before is a regression alert (audits/notifications).
-        transaction.on_commit(partial(audit_submitted, locked.pk), robust=True)
+        # A lambda, not functools.partial: when a robust callback fails, Django logs its __qualname__.
+        submitted_id = locked.pk
+        transaction.on_commit(lambda: audit_submitted(submitted_id), robust=True)
     return locked
 
 

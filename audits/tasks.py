@@ -30,3 +30,4 @@ def send_password_reset_mail(*, email: str, domain: str, use_https: bool) -> Non
 from audits.campaigns import tasks as campaign_tasks  # noqa: E402, F401
 from audits.exemptions import tasks as exemption_tasks  # noqa: E402, F401
 from audits.notifications import tasks as notification_tasks  # noqa: E402, F401
+from audits.staleness import tasks as staleness_tasks  # noqa: E402, F401

@@ -16,13 +16,11 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from audits.formatting import plain
-from audits.models import Project
+from audits.models import NotificationEvent, Project
 from audits.notifications import notify
 from audits.staleness.selectors import LiveScore, live_score
 
 log = logging.getLogger(__name__)
-
-LIVE_SCORE_DROP = "live_score_drop"
 
 
 def live_score_check(*, project_id: int, now: datetime | None = None) -> LiveScore | None:
@@ -38,7 +36,7 @@ def live_score_check(*, project_id: int, now: datetime | None = None) -> LiveSco
             return score
         live_final = plain(score.final)
         notify(
-            event=LIVE_SCORE_DROP,
+            event=NotificationEvent.LIVE_SCORE_DROP,
             project=project,
             key=f"live:{project.pk}:{score.audit.pk}:{live_final}",
             audit=score.audit,

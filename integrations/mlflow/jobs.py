@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -66,7 +65,8 @@ def finish_failed(sync_id: int, kind: str, message: str) -> bool:
     )
     if recorded:
         # Failing SOURCE_FAILING_AFTER times in a row notifies the team (integrations/mlflow/alerts.py).
-        transaction.on_commit(partial(alerts.source_failing_check, sync_id=sync_id), robust=True)
+        # A lambda, not functools.partial: when a robust callback fails, Django logs its __qualname__.
+        transaction.on_commit(lambda: alerts.source_failing_check(sync_id=sync_id), robust=True)
     return recorded
 
 

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from audits.models import Role
 from audits.selectors import has_role
-from audits.staleness.events import live_score_check
+from audits.staleness.tasks import live_score_check_after_commit
 from integrations.mlflow.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
 from integrations.mlflow.models import AliasEvent, MlflowConnection, SyncTrigger, WebhookDelivery
 from integrations.mlflow.services import sync_request
@@ -175,7 +175,7 @@ def webhook_receive(*, token: str, headers: Any, body: bytes) -> Received:
         return Received(delivery=None, sync_id=None)
     if alias_event is not None:
         # An alias moved: answers given for the version it left are stale before the queued sync runs.
-        live_score_check(project_id=connection.project_id)
+        live_score_check_after_commit(connection.project_id)
     model = str(payload["data"].get("name") or "")
     sync_id = None
     if event in EVENTS and model in connection.registered_models:

@@ -14,7 +14,7 @@ from rest_framework.exceptions import APIException
 
 from audits.models import Project, Role
 from audits.selectors import has_role
-from audits.staleness.events import live_score_check
+from audits.staleness.tasks import live_score_check_after_commit
 from integrations.reports import mapping, selectors
 from integrations.reports.models import (
     MAX_RUN_FIELD,
@@ -121,7 +121,7 @@ def report_receive(
         return Report.objects.get(project=project, kind=kind, run_id=run_id), False
     _prune(project, kind)
     # A new report may fail an item an answer was accepted from (audits.staleness).
-    live_score_check(project_id=project.pk)
+    live_score_check_after_commit(project.pk)
     return report, True
 
 

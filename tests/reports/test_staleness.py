@@ -18,7 +18,7 @@ ITEM = "infra-1"  # the JUnit fixture's test_training_is_reproducible
 
 
 def test_a_failing_report_makes_the_accepted_answer_stale_and_announces_the_drop(
-    client_as, manager, editor, project, rubric, junit_report
+    client_as, manager, editor, project, rubric, junit_report, django_capture_on_commit_callbacks
 ):
     editor_api = client_as("editor")
     push(editor_api, junit_report(at=timezone.now() - timedelta(hours=2)), run_id="1")
@@ -35,7 +35,8 @@ def test_a_failing_report_makes_the_accepted_answer_stale_and_announces_the_drop
     project.refresh_from_db()
     assert live_score(project).stale == []
 
-    assert push(editor_api, junit_report(passing=False), run_id="2").status_code == 201
+    with django_capture_on_commit_callbacks(execute=True):  # the live score check is a task, run eagerly
+        assert push(editor_api, junit_report(passing=False), run_id="2").status_code == 201
 
     live = live_score(project)
     [item] = live.stale
@@ -44,5 +45,6 @@ def test_a_failing_report_makes_the_accepted_answer_stale_and_announces_the_drop
     [drop] = Notification.objects.filter(event="live_score_drop", project=project)
     assert drop.key == f"live:{project.pk}:{audit.pk}:6"
     # The same report pushed again (CI's retry) is recognised and announces nothing new.
-    push(editor_api, junit_report(passing=False), run_id="2")
+    with django_capture_on_commit_callbacks(execute=True):
+        push(editor_api, junit_report(passing=False), run_id="2")
     assert Notification.objects.filter(event="live_score_drop", project=project).count() == 1
