@@ -90,11 +90,17 @@ def celery_baseline():
 @pytest.fixture(autouse=True)
 def celery_as_configured(celery_baseline):
     """After each test: the app's broker and eager mode as configured, and no broker connection pool left
-    over (kombu keeps pools per URL; one a test closed answers "Acquire on closed pool" to the next)."""
+    over (kombu keeps pools per URL; one a test closed answers "Acquire on closed pool" to the next).
+
+    The app is made current again too: `shared_task` resolves each call through the thread's current app, so
+    a test that built another Celery app (a client of a deployed worker) would otherwise receive every later
+    test's tasks, on a pool reset() below has closed."""
     yield
     import kombu.pools
 
     from config.celery import app
+
+    app.set_current()
 
     app._pool = None
     app.amqp._producer_pool = None

@@ -251,7 +251,9 @@ def test_a_script_creates_a_project_through_the_api_with_a_token(deployment, api
 
 
 def test_the_worker_runs_a_task_and_logs_it_as_one_json_line(deployment):
-    client = Celery(broker=REDIS_URL, backend=REDIS_URL)
+    # Not the current app: shared tasks resolve through the thread's current app, and every later test on
+    # this worker would send its tasks here (to a pool the suite closes after each test).
+    client = Celery(broker=REDIS_URL, backend=REDIS_URL, set_as_current=False)
     try:
         result = client.send_task("config.tasks.ping", headers={"mlaudit_request_id": "smoke-task-1"})
         answer = result.get(timeout=30)
