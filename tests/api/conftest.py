@@ -34,6 +34,23 @@ def known_answers() -> list[dict[str, object]]:
     ]
 
 
+def add_projects(team, count, *, start=0):
+    return [
+        Project.objects.create(team=team, name=f"Model {start + n:03}", slug=f"model-{start + n:03}")
+        for n in range(count)
+    ]
+
+
+def submit_known(project, actor, entries=None):
+    audit = audit_start(actor=actor, project=project)
+    answers_bulk_upsert(actor=actor, audit=audit, entries=entries if entries is not None else known_answers())
+    return audit_submit(actor=actor, audit=audit)
+
+
+def slugs(response):
+    return [row["slug"] for row in response.json()["results"]]
+
+
 @pytest.fixture(autouse=True)
 def fresh_throttle_counts(settings):
     # Throttle counters outlive a test's database transaction: each test counts in a cache of its own
