@@ -109,6 +109,16 @@ def submitted_audit(answered_audit: Audit, manager) -> Audit:
 
 
 @pytest.fixture
+def improved_audit(submitted_audit: Audit, manager, project: Project) -> Audit:
+    """A second submitted audit, copied from the first, with model-4 and model-5 now automated (final 3.0)."""
+    later = audit_start(actor=manager, project=project, copy_from_latest=True)
+    answers_bulk_upsert(
+        actor=manager, audit=later, entries=[{"item": f"model-{n}", "status": "automated"} for n in (4, 5)]
+    )
+    return audit_submit(actor=manager, audit=later)
+
+
+@pytest.fixture
 def throttle_rates(monkeypatch):
     """Set the API's request rates for one test, as DRF reads them (bound to the throttle classes at import)."""
     from rest_framework.throttling import SimpleRateThrottle
