@@ -34,6 +34,23 @@ def known_answers() -> list[dict[str, object]]:
     ]
 
 
+def add_projects(team, count, *, start=0):
+    return [
+        Project.objects.create(team=team, name=f"Model {start + n:03}", slug=f"model-{start + n:03}")
+        for n in range(count)
+    ]
+
+
+def submit_known(project, actor, entries=None):
+    audit = audit_start(actor=actor, project=project)
+    answers_bulk_upsert(actor=actor, audit=audit, entries=entries if entries is not None else known_answers())
+    return audit_submit(actor=actor, audit=audit)
+
+
+def slugs(response):
+    return [row["slug"] for row in response.json()["results"]]
+
+
 @pytest.fixture(autouse=True)
 def fresh_throttle_counts(settings):
     # Throttle counters outlive a test's database transaction: each test counts in a cache of its own
@@ -89,6 +106,16 @@ def answered_audit(draft_audit: Audit, manager) -> Audit:
 @pytest.fixture
 def submitted_audit(answered_audit: Audit, manager) -> Audit:
     return audit_submit(actor=manager, audit=answered_audit)
+
+
+@pytest.fixture
+def improved_audit(submitted_audit: Audit, manager, project: Project) -> Audit:
+    """A second submitted audit, copied from the first, with model-4 and model-5 now automated (final 3.0)."""
+    later = audit_start(actor=manager, project=project, copy_from_latest=True)
+    answers_bulk_upsert(
+        actor=manager, audit=later, entries=[{"item": f"model-{n}", "status": "automated"} for n in (4, 5)]
+    )
+    return audit_submit(actor=manager, audit=later)
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""The API lists sort by change since the previous audit and by the next audit's due date, in SQL, with the
-portfolio page's names (one filter set); projects without a value come last either way."""
+"""The API lists sort by score, by change since the previous audit and by the next audit's due date, in SQL, with
+the portfolio page's names (one filter set); projects without a value come last either way; other fields are 400."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from audits.models import Project
-from tests.api.test_filters_and_queries import slugs, submit_known
+from tests.api.conftest import slugs, submit_known
 
 pytestmark = pytest.mark.django_db
 
@@ -32,3 +32,17 @@ def test_projects_sort_by_change_and_due(client_as, project, manager):
         "search-ranking",
         "steady",
     ]
+
+
+def test_projects_ordering_by_score_descending_then_name(client_as, project, manager):
+    weak = Project.objects.create(team=project.team, name="A weak one", slug="weak")
+    submit_known(project, manager)
+    submit_known(weak, manager, entries=[{"item": "data-1", "status": "manual"}])
+    Project.objects.create(team=project.team, name="Zero", slug="zero")
+    assert slugs(client_as("manager").get("/api/v1/projects/?ordering=-score")) == ["search-ranking", "weak", "zero"]
+    assert slugs(client_as("manager").get("/api/v1/projects/?ordering=score")) == ["weak", "search-ranking", "zero"]
+    assert slugs(client_as("manager").get("/api/v1/projects/?ordering=name")) == ["weak", "search-ranking", "zero"]
+
+
+def test_unknown_ordering_field_is_400(client_as, project, viewer):
+    assert client_as("viewer").get("/api/v1/projects/?ordering=password").status_code == 400

@@ -1,12 +1,15 @@
-"""Helpers for the dashboards tests: submitted audits with chosen answers at chosen dates, and bulk portfolios."""
+"""Helpers for the dashboards tests: submitted audits with chosen answers at chosen dates, bulk portfolios, and the
+four chart pages with the figures they embed."""
 
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from datetime import datetime, timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from audits.models import Answer, Audit, AuditStatus, Project, Team
@@ -141,3 +144,21 @@ def sign_in_browser(page, live_server, user) -> None:
     client.force_login(user)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
+
+
+@pytest.fixture
+def pages(client, manager, project, codes, known_statuses):
+    first = submit_audit(project=project, actor=manager, statuses={codes[0]: MANUAL}, when=days_ago(30))
+    second = submit_audit(project=project, actor=manager, statuses=known_statuses, when=days_ago(2))
+    client.force_login(manager)
+    return {
+        "portfolio": client.get(reverse("dashboards:portfolio")),
+        "trend": client.get(reverse("dashboards:project-trend", args=[project.slug])),
+        "result": client.get(reverse("dashboards:audit-result", args=[second.pk])),
+        "compare": client.get(reverse("dashboards:compare", args=[project.slug]) + f"?a={first.pk}&b={second.pk}"),
+    }
+
+
+def embedded_figures(html: str) -> list[dict]:
+    blobs = re.findall(r'<script id="[^"]+-spec" type="application/json">(.*?)</script>', html, re.S)
+    return [json.loads(blob) for blob in blobs]

@@ -1,4 +1,5 @@
-"""A real MLflow server for the whole session, seeded with the mlflow client, plus helpers."""
+"""A real MLflow server for the whole session, seeded with the mlflow client, plus helpers: API and browser
+clients, offline connections and hand-made findings."""
 
 from __future__ import annotations
 
@@ -9,9 +10,14 @@ from dataclasses import dataclass
 
 import kombu.pools
 import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.utils import timezone
+from rest_framework.test import APIClient
 
 from integrations.mlflow import services
-from integrations.mlflow.models import MlflowConnection
+from integrations.mlflow.models import Finding, MlflowConnection
+from tests.conftest import PASSWORD
 from tests.mlflow.server import ADMIN_PASSWORD, ADMIN_USER, MlflowServer
 
 # MLflow's client sends usage telemetry by default; tests talk to loopback only.
@@ -179,3 +185,37 @@ def connect(manager):
         return services.connection_create(actor=manager, project=project, auth=auth, **fields)
 
     return make
+
+
+@pytest.fixture
+def quick(settings):
+    """One quick HTTP attempt to a server, and an empty cache."""
+    settings.MLAUDIT_MLFLOW_HTTP_RETRIES = 1
+    settings.MLAUDIT_MLFLOW_HTTP_BACKOFF = 0.05
+    cache.clear()
+
+
+def api_as(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def web_as(user) -> Client:
+    client = Client()
+    client.login(username=user.get_username(), password=PASSWORD)
+    return client
+
+
+def make_finding(connection, sync, code: str, result: str = "pass", suggested: str = "manual") -> Finding:
+    return Finding.objects.create(
+        connection=connection, project=connection.project, sync=sync, item_code=code, result=result,
+        reason=f"{code} looks fine", links=[f"http://mlflow.example/#/experiments/1/runs/{code}"],
+        suggested_status=suggested if result == "pass" else "", synced_at=timezone.now(),
+    )  # fmt: skip
+
+
+def offline_connection(project, manager) -> MlflowConnection:
+    return services.connection_create(
+        actor=manager, project=project, tracking_uri="http://127.0.0.1:9", experiments=["churn"], schedule="off"
+    )

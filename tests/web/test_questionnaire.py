@@ -161,6 +161,28 @@ def test_history_is_shown_per_item_and_per_audit(draft, editor, manager, item_co
     assert "Manual, documented and shared" in history and "Automated and repeated" in history
 
 
+def test_the_history_names_the_links_a_change_added_and_removed_and_records_the_submit(
+    manager, project, rubric, signed_in
+):
+    audit = services.audit_start(actor=manager, project=project, rubric=rubric)
+    first = services.answer_save(
+        actor=manager, audit=audit, item_code="data-1", status="manual", evidence=["https://wiki.example.com/old"]
+    )
+    services.answer_save(
+        actor=manager,
+        audit=audit,
+        item_code="data-1",
+        status="manual",
+        evidence=["https://ci.example.com/new"],
+        base_version=first.version,
+    )
+    services.audit_submit(actor=manager, audit=audit)
+    page = signed_in(manager).get(f"/audits/{audit.pk}/history/").content.decode()
+    assert '<li class="added"><span aria-label="added">+</span> https://ci.example.com/new</li>' in page
+    assert "<s>https://wiki.example.com/old</s>" in page
+    assert 'data-event="submitted"' in page and "Submitted the audit" in page
+
+
 def test_carried_over_answers_are_marked_until_confirmed(submitted, manager, item_code, signed_in):
     audit = services.audit_start(actor=manager, project=submitted.project, copy_from_latest=True)
     client = signed_in(manager)

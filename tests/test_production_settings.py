@@ -1,37 +1,33 @@
-"""Pages travel gzip-compressed (the API's JSON does not), and production keeps database connections open."""
+"""Production settings: no start without a secret key (which may come from a file), database connections kept open."""
 
-import gzip
 import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
-import pytest
-from django.urls import reverse
-
-from tests.deploy.conftest import ROOT
-
-pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_html_pages_are_sent_gzip_compressed_to_browsers_that_accept_it(client, manager, project):
-    client.force_login(manager)
-
-    response = client.get(reverse("dashboards:portfolio"), HTTP_ACCEPT_ENCODING="gzip, br")
-
-    assert response["Content-Encoding"] == "gzip"
-    assert "Accept-Encoding" in response["Vary"]
-    assert b"<!DOCTYPE html>" in gzip.decompress(response.content)
+def run_check(env_overrides):
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL"}}
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
-def test_api_json_is_sent_as_it_is(client, manager, project):
-    client.force_login(manager)
+def test_production_mode_without_secret_key_refuses_to_start_with_a_sentence():
+    result = run_check({"DEBUG": "false"})
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
 
-    response = client.get("/api/v1/projects/", HTTP_ACCEPT_ENCODING="gzip")
 
-    assert response.status_code == 200
-    assert "Content-Encoding" not in response
-    assert json.loads(response.content)
+def test_secret_key_can_come_from_a_file(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("x" * 60)
+    result = run_check({"DEBUG": "false", "SECRET_KEY_FILE": str(secret), "ALLOWED_HOSTS": "example.com"})
+    assert result.returncode == 0, result.stderr
 
 
 def _database_settings(**env: str) -> dict:

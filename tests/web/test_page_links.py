@@ -1,5 +1,4 @@
-"""What a user looks for: evidence changes and the submit in the history, exports on the result page, the
-project behind a portfolio name."""
+"""Links to what a user looks for: the result page's three exports, and a portfolio row's project and trend."""
 
 from __future__ import annotations
 
@@ -12,26 +11,6 @@ def signed_in(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
-
-
-def test_the_history_names_the_links_a_change_added_and_removed_and_records_the_submit(manager, project, rubric):
-    audit = services.audit_start(actor=manager, project=project, rubric=rubric)
-    first = services.answer_save(
-        actor=manager, audit=audit, item_code="data-1", status="manual", evidence=["https://wiki.example.com/old"]
-    )
-    services.answer_save(
-        actor=manager,
-        audit=audit,
-        item_code="data-1",
-        status="manual",
-        evidence=["https://ci.example.com/new"],
-        base_version=first.version,
-    )
-    services.audit_submit(actor=manager, audit=audit)
-    page = signed_in(manager).get(f"/audits/{audit.pk}/history/").content.decode()
-    assert '<li class="added"><span aria-label="added">+</span> https://ci.example.com/new</li>' in page
-    assert "<s>https://wiki.example.com/old</s>" in page
-    assert 'data-event="submitted"' in page and "Submitted the audit" in page
 
 
 def test_the_result_page_offers_the_three_exports(viewer, manager, project, rubric):
