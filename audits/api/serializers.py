@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -164,42 +165,45 @@ def freshness_days(answer: str) -> serializers.IntegerField:
     )
 
 
-class ProjectCreateInput(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+def _project_max_length(name: str) -> int | None:
+    """A project's text limits are the model's columns: the API refuses what the database would."""
+    column = Project._meta.get_field(name)
+    assert isinstance(column, models.CharField), name  # SlugField is a CharField
+    return column.max_length
+
+
+class ProjectFieldsInput(serializers.Serializer):
+    """The fields a project is created and updated with, each optional here (an update sends what changes)."""
+
+    name = serializers.CharField(required=False, max_length=_project_max_length("name"))
+    description = serializers.CharField(required=False, allow_blank=True)
+    owner_contact = serializers.CharField(
+        required=False, allow_blank=True, max_length=_project_max_length("owner_contact")
+    )
+    audit_cadence_days = serializers.IntegerField(
+        required=False, min_value=AUDIT_CADENCE_MIN_DAYS, max_value=AUDIT_CADENCE_MAX_DAYS
+    )
+    badge_public = serializers.BooleanField(required=False)
+    tags = TagNamesInput(
+        child=serializers.CharField(max_length=TAG_MAX_LENGTH),
+        required=False,
+        max_length=TAGS_PER_PROJECT,
+        help_text="The project's tags (replacing the ones it has); new ones are created.",
+    )
+    evidence_fresh_days_automated = freshness_days("An automated")
+    evidence_fresh_days_manual = freshness_days("A manual")
+
+
+class ProjectCreateInput(ProjectFieldsInput):
+    name = serializers.CharField(max_length=_project_max_length("name"))
     team = serializers.SlugField(max_length=100, help_text="Slug of a team you manage.")
-    slug = serializers.SlugField(max_length=100, required=False, help_text="Chosen from the name when left out.")
-    description = serializers.CharField(required=False, allow_blank=True)
-    owner_contact = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    audit_cadence_days = serializers.IntegerField(
-        required=False, min_value=AUDIT_CADENCE_MIN_DAYS, max_value=AUDIT_CADENCE_MAX_DAYS
+    slug = serializers.SlugField(
+        max_length=_project_max_length("slug"), required=False, help_text="Chosen from the name when left out."
     )
-    badge_public = serializers.BooleanField(required=False)
-    tags = TagNamesInput(
-        child=serializers.CharField(max_length=TAG_MAX_LENGTH),
-        required=False,
-        max_length=TAGS_PER_PROJECT,
-        help_text="The project's tags (replacing the ones it has); new ones are created.",
-    )
-    evidence_fresh_days_automated = freshness_days("An automated")
-    evidence_fresh_days_manual = freshness_days("A manual")
 
 
-class ProjectUpdateInput(serializers.Serializer):
-    name = serializers.CharField(required=False, max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True)
-    owner_contact = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    audit_cadence_days = serializers.IntegerField(
-        required=False, min_value=AUDIT_CADENCE_MIN_DAYS, max_value=AUDIT_CADENCE_MAX_DAYS
-    )
-    badge_public = serializers.BooleanField(required=False)
-    tags = TagNamesInput(
-        child=serializers.CharField(max_length=TAG_MAX_LENGTH),
-        required=False,
-        max_length=TAGS_PER_PROJECT,
-        help_text="The project's tags (replacing the ones it has); new ones are created.",
-    )
-    evidence_fresh_days_automated = freshness_days("An automated")
-    evidence_fresh_days_manual = freshness_days("A manual")
+class ProjectUpdateInput(ProjectFieldsInput):
+    pass
 
 
 class LatestScoreOutput(NullableModelSerializerMixin, serializers.Serializer):

@@ -9,6 +9,7 @@ justifies (rulebook.passed → evidence.levels). Each rule reads MLflow's own co
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext_lazy
@@ -41,16 +42,33 @@ from integrations.mlflow.rulebook import (
 )
 
 
-def _artifact_rule(s: Snapshot, names: list[str]) -> tuple[Any, ...]:
-    """Shared by data-1 and data-2: which versions' runs logged an artifact whose name matches one of `names`."""
+@dataclass(frozen=True)
+class _ArtifactLook:
+    """What data-1 and data-2 share: the serving version and its run, the artifacts of the run matching the
+    rule's names, the versions whose runs logged one, or the verdict that ends the rule early."""
+
+    serving: Any = None
+    run: Any = None
+    found: list[str] = field(default_factory=list)
+    observations: list[Any] = field(default_factory=list)
+    links: tuple[Any, ...] = ()
+    early: Verdict | None = None
+
+
+def _artifact_rule(s: Snapshot, names: tuple[str, ...] | list[str]) -> _ArtifactLook:
+    """Which artifacts of the serving version's run, and which versions' runs, match one of `names`."""
     serving, run, missing = serving_and_run(s)
     if missing or serving is None or run is None:
-        return None, None, [], missing or no_serving(s)
+        return _ArtifactLook(early=missing or no_serving(s))
+    links = (s.version_link(serving), s.run_link(run))
+    if run.artifacts is None:
+        unlisted = _("The artifacts of run {run} could not be listed.").format(run=short(run.run_id))
+        return _ArtifactLook(early=Verdict(UNKNOWN, unlisted, links=links))
     words = list(names)
     observations = [
         version_observation(s, v, r) for v, r in version_runs(s, serving.model_name) if r.artifact_matching(words)
     ]
-    return serving, run, observations, None
+    return _ArtifactLook(serving, run, run.artifact_matching(words), observations, links)
 
 
 @rule(
@@ -68,15 +86,10 @@ with mlflow.start_run():
 """,
 )
 def feature_expectations_are_written_down(s: Snapshot) -> Verdict:
-    serving, run, observations, missing = _artifact_rule(s, s.thresholds.expectation_artifacts)
-    if missing:
-        return missing
-    links = (s.version_link(serving), s.run_link(run))
-    if run.artifacts is None:
-        return Verdict(
-            UNKNOWN, _("The artifacts of run {run} could not be listed.").format(run=short(run.run_id)), links=links
-        )
-    found = run.artifact_matching(list(s.thresholds.expectation_artifacts))
+    look = _artifact_rule(s, s.thresholds.expectation_artifacts)
+    if look.early is not None:
+        return look.early
+    serving, run, found, observations, links = look.serving, look.run, look.found, look.observations, look.links
     facts: dict[str, Any] = {"run": run.run_id, "artifacts": found[:10]}
     if not found:
         return Verdict(
@@ -114,15 +127,10 @@ mlflow.xgboost.autolog()          # logs feature_importance_weight.json on each 
 """,
 )
 def feature_contribution_is_measured(s: Snapshot) -> Verdict:
-    serving, run, observations, missing = _artifact_rule(s, s.thresholds.importance_artifacts)
-    if missing:
-        return missing
-    links = (s.version_link(serving), s.run_link(run))
-    if run.artifacts is None:
-        return Verdict(
-            UNKNOWN, _("The artifacts of run {run} could not be listed.").format(run=short(run.run_id)), links=links
-        )
-    found = run.artifact_matching(list(s.thresholds.importance_artifacts))
+    look = _artifact_rule(s, s.thresholds.importance_artifacts)
+    if look.early is not None:
+        return look.early
+    serving, run, found, observations, links = look.serving, look.run, look.found, look.observations, look.links
     if not found:
         return Verdict(
             FAIL,
