@@ -79,6 +79,10 @@ def _text(limit: int) -> Any:
     return StringConstraints(strict=True, max_length=limit)
 
 
+def _slug_of(model: type[models.Model], name: str) -> Any:
+    return StringConstraints(strict=True, max_length=_column(model, name).max_length)
+
+
 def _decimal(model: type[models.Model], name: str) -> Any:
     column = _column(model, name)
     return Field(allow_inf_nan=False, max_digits=column.max_digits, decimal_places=column.decimal_places)
@@ -100,7 +104,7 @@ def _version(value: Any) -> str:
         raise _error("{where}: {field} must not be empty")
     if len(text) > limit:
         raise _error(f"{{where}}: {{field}} must be at most {limit} characters")
-    return text
+    return _no_nul(text)
 
 
 class _Part(BaseModel):
@@ -108,7 +112,7 @@ class _Part(BaseModel):
 
 
 class ItemSchema(_Part):
-    code: Annotated[str, StringConstraints(strict=True), AfterValidator(_slug)]
+    code: Annotated[str, _slug_of(Item, "code"), AfterValidator(_slug)]
     title: Annotated[str, _text(_column(Item, "title").max_length), AfterValidator(_no_nul)]
     guidance: LongText | None = None
     translations: Translations = Field(default_factory=dict)
@@ -117,7 +121,7 @@ class ItemSchema(_Part):
 
 
 class SectionSchema(_Part):
-    key: Annotated[str, StringConstraints(strict=True), AfterValidator(_slug)]
+    key: Annotated[str, _slug_of(Section, "key"), AfterValidator(_slug)]
     title: Annotated[str, _text(_column(Section, "title").max_length), AfterValidator(_no_nul)]
     translations: Translations = Field(default_factory=dict)
     items: list[ItemSchema] = Field(min_length=1)
@@ -126,8 +130,8 @@ class SectionSchema(_Part):
 class BandSchema(_Part):
     """The interval (lower, upper] of the scores; a missing bound is open-ended."""
 
-    lower: Number | None = None
-    upper: Number | None = None
+    lower: Annotated[Decimal, _decimal(ScoreBand, "lower")] | None = None
+    upper: Annotated[Decimal, _decimal(ScoreBand, "upper")] | None = None
     label: Annotated[str, _text(_column(ScoreBand, "label").max_length), AfterValidator(_no_nul)]
     meaning: LongText | None = None
     translations: Translations = Field(default_factory=dict)
@@ -140,7 +144,7 @@ class BandSchema(_Part):
 
 
 class RubricSchema(_Part):
-    slug: Annotated[str, StringConstraints(strict=True), AfterValidator(_slug)]
+    slug: Annotated[str, _slug_of(Rubric, "slug"), AfterValidator(_slug)]
     version: Annotated[str, PlainValidator(_version)]
     title: Annotated[str, _text(_column(Rubric, "title").max_length), AfterValidator(_no_nul)]
     source: Annotated[str, _text(MAX_SOURCE_TEXT), AfterValidator(_no_nul)] | None = None

@@ -6,8 +6,12 @@ from __future__ import annotations
 import copy
 
 import pytest
+import yaml
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from rubric.loader import RubricFileError, parse_rubric
+from rubric.models import Item, Rubric, ScoreBand, Section
 from tests.test_rubric_loader import BUILTIN
 
 PREFIX = "The rubric file was refused: "
@@ -165,3 +169,57 @@ def test_allows_not_applicable_defaults_to_true_and_the_validated_file_is_what_i
     assert content.sections[0].items[0].allows_not_applicable is False
     assert all(entry.allows_not_applicable for section in content.sections[1:] for entry in section.items)
     assert [band.upper for band in content.bands][:2] == [0, 1]
+
+
+# Rules that keep a file the database would refuse from failing inside the save (on PostgreSQL a DataError,
+# a traceback from load_rubric): slugs, keys and codes within their columns, band bounds within their
+# column's precision, no NUL in the version.
+
+
+def column(model, name):
+    return model._meta.get_field(name)
+
+
+def test_slug_key_and_code_fit_their_columns():
+    slug_limit, key_limit, code_limit = (
+        column(m, n).max_length for m, n in [(Rubric, "slug"), (Section, "key"), (Item, "code")]
+    )
+    long_code = "c" * (code_limit + 1)
+
+    def mutate(data):
+        data["slug"] = "s" * (slug_limit + 1)
+        data["sections"][1]["key"] = "k" * (key_limit + 1)
+        item(data, 2, 0)["code"] = long_code
+
+    message = refusal(mutate)
+    assert f"the rubric: slug must be at most {slug_limit} characters (it has {slug_limit + 1})." in message
+    assert f"section {'k' * (key_limit + 1)}: key must be at most {key_limit} characters" in message
+    assert f"item {long_code}: code must be at most {code_limit} characters (it has {code_limit + 1})." in message
+
+
+def test_band_bounds_fit_their_column():
+    bound = column(ScoreBand, "lower")
+    whole_digits = bound.max_digits - bound.decimal_places
+
+    def mutate(data):
+        data["bands"][2]["lower"] = 1.005
+        data["bands"][4]["upper"] = 10**whole_digits
+
+    message = refusal(mutate)
+    assert f"band 3 (First steps): lower must have at most {bound.decimal_places} decimals." in message
+    assert f"band 5 ({BUILTIN['bands'][4]['label']}): upper must have at most {whole_digits} digits before" in message
+
+
+def test_the_version_must_not_contain_nul():
+    assert "the rubric: version must not contain the NUL character." in refusal(lambda d: d.update(version="1\x00"))
+
+
+def test_load_rubric_refuses_a_code_too_long_for_its_column_with_the_sentence(db, tmp_path):
+    data = copy.deepcopy(BUILTIN)
+    data["version"] = "long-code"
+    item(data)["code"] = "c" * (column(Item, "code").max_length + 1)
+    path = tmp_path / "long-code.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(CommandError, match="code must be at most"):
+        call_command("load_rubric", str(path))
+    assert not Rubric.objects.filter(version="long-code").exists()
