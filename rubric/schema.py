@@ -76,11 +76,8 @@ def _slug(text: str) -> str:
 
 
 def _text(limit: int) -> Any:
+    # Strict: a number or YAML's !!binary bytes where a text belongs is a mistake in the file, not a text.
     return StringConstraints(strict=True, max_length=limit)
-
-
-def _slug_of(model: type[models.Model], name: str) -> Any:
-    return StringConstraints(strict=True, max_length=_column(model, name).max_length)
 
 
 def _decimal(model: type[models.Model], name: str) -> Any:
@@ -112,7 +109,7 @@ class _Part(BaseModel):
 
 
 class ItemSchema(_Part):
-    code: Annotated[str, _slug_of(Item, "code"), AfterValidator(_slug)]
+    code: Annotated[str, _text(_column(Item, "code").max_length), AfterValidator(_slug)]
     title: Annotated[str, _text(_column(Item, "title").max_length), AfterValidator(_no_nul)]
     guidance: LongText | None = None
     translations: Translations = Field(default_factory=dict)
@@ -121,7 +118,7 @@ class ItemSchema(_Part):
 
 
 class SectionSchema(_Part):
-    key: Annotated[str, _slug_of(Section, "key"), AfterValidator(_slug)]
+    key: Annotated[str, _text(_column(Section, "key").max_length), AfterValidator(_slug)]
     title: Annotated[str, _text(_column(Section, "title").max_length), AfterValidator(_no_nul)]
     translations: Translations = Field(default_factory=dict)
     items: list[ItemSchema] = Field(min_length=1)
@@ -144,7 +141,7 @@ class BandSchema(_Part):
 
 
 class RubricSchema(_Part):
-    slug: Annotated[str, _slug_of(Rubric, "slug"), AfterValidator(_slug)]
+    slug: Annotated[str, _text(_column(Rubric, "slug").max_length), AfterValidator(_slug)]
     version: Annotated[str, PlainValidator(_version)]
     title: Annotated[str, _text(_column(Rubric, "title").max_length), AfterValidator(_no_nul)]
     source: Annotated[str, _text(MAX_SOURCE_TEXT), AfterValidator(_no_nul)] | None = None
