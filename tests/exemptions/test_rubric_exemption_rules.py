@@ -70,7 +70,7 @@ def test_exemption_points_must_lie_between_not_done_and_the_top_points(value):
 
 
 def test_exemption_points_have_at_most_two_decimals():
-    assert "at most two decimals" in refusal(changed(exemption_points=0.333))
+    assert "the rubric: exemption_points must have at most 2 decimals" in refusal(changed(exemption_points=0.333))
 
 
 def test_points_for_not_applicable_are_refused_with_the_reason():
