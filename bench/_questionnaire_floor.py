@@ -15,14 +15,16 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path
 from django.utils import timezone
 
+from audits.models.assignments import ASSIGNABLE_ROLES
 from config.urls import urlpatterns as app_urlpatterns
 
 # The page: the audit with the user's role in its team (none: not visible), the answers with the size of
-# their histories, and whether the project has evidence sources (each a query of the page, in order).
+# their histories, whether the project has evidence sources, and the item owners with the members who may own
+# items (each a query of the page, in order).
 AUDIT_SQL = """
 SELECT a.id, a.status, a.rubric_id, r.content_hash, r.title, r.translations, p.name, p.slug, t.slug, a.created_at,
        a.submitted_at, cu.username, su.username,
-       (SELECT role FROM audits_membership m WHERE m.team_id = p.team_id AND m.user_id = %s LIMIT 1)
+       (SELECT role FROM audits_membership m WHERE m.team_id = p.team_id AND m.user_id = %s LIMIT 1), p.team_id
 FROM audits_audit a
 JOIN audits_project p ON p.id = a.project_id
 JOIN audits_team t ON t.id = p.team_id
@@ -45,6 +47,16 @@ SELECT EXISTS (SELECT 1 FROM mlflow_evidence_mlflowconnection c WHERE c.project_
 FROM audits_project p WHERE p.id = (SELECT project_id FROM audits_audit WHERE id = %s)
 """
 
+OWNERS_SQL = """
+SELECT u.id, u.username, m.id, o.item_id, i.code
+FROM auth_user u
+LEFT JOIN audits_itemassignment o ON o.assignee_id = u.id AND o.audit_id = %s
+LEFT JOIN rubric_item i ON i.id = o.item_id
+LEFT JOIN audits_membership m ON m.user_id = u.id AND m.team_id = %s AND m.role = ANY(%s)
+WHERE o.id IS NOT NULL OR (m.id IS NOT NULL AND u.is_active)
+ORDER BY u.username
+"""
+
 
 def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
@@ -56,7 +68,9 @@ def questionnaire_floor(request: HttpRequest, audit_id: int) -> JsonResponse:
     audit = _rows(AUDIT_SQL, [request.user.pk, audit_id])
     answers = _rows(ANSWERS_SQL, [request.user.pk, audit_id])
     mlflow = _rows(EVIDENCE_SQL, [audit_id])
-    payload = {"audit": audit, "answers": answers, "mlflow": mlflow}
+    team_id = audit[0][-1] if audit else None
+    owners = _rows(OWNERS_SQL, [audit_id, team_id, list(ASSIGNABLE_ROLES)])
+    payload = {"audit": audit, "answers": answers, "mlflow": mlflow, "owners": owners}
     return JsonResponse(json.loads(json.dumps(payload, default=str)))
 
 
