@@ -20,7 +20,7 @@ from audits.exemptions.rules import counted_status
 from audits.models import Answer, AnswerChange, Audit, AuditStatus, Membership, Project, Role, Team, effective_role
 from audits.notifications.tasks import audit_submitted
 from audits.selectors import audit_score, has_audit_role, has_role, latest_submitted_audit
-from audits.validators import contains_nul, nul_message, reject_nul
+from config.validators import contains_nul, nul_message, reject_nul
 from rubric.models import AnswerStatus, Item, Rubric
 from rubric.selectors import default_rubric, item_ids, items_allowing_not_applicable
 

@@ -30,7 +30,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from audits.validators import contains_nul
+from config.validators import contains_nul
 from rubric.models import POINTED_STATUSES, AnswerStatus, Item, Rubric, ScoreBand, Section
 
 # The statuses a file gives points to; not_applicable is worth `exemption_points` instead, so files written

@@ -24,7 +24,7 @@ from audits.models import (
     Team,
 )
 from audits.selectors import has_role, managed_teams
-from audits.validators import reject_nul
+from config.validators import reject_nul
 from rubric.selectors import default_rubric, rubric_spec
 
 # Tags -------------------------------------------------------------------------

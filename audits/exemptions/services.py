@@ -18,7 +18,7 @@ from audits.models.exemptions import (
     ExemptionState,
 )
 from audits.selectors import has_audit_role
-from audits.validators import reject_nul
+from config.validators import reject_nul
 from rubric.models import AnswerStatus
 
 

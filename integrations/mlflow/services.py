@@ -18,7 +18,7 @@ from pydantic import ValidationError as PydanticValidationError
 from audits.models import Audit, Project, Role
 from audits.selectors import has_role
 from audits.services import answer_save
-from audits.validators import contains_nul, nul_message
+from config.validators import contains_nul, nul_message
 from evidence.sources import SOURCE_LABELS, SOURCES, EvidenceFinding, FindingResult, find
 from integrations.mlflow import jobs
 from integrations.mlflow.client import MlflowError, check_url

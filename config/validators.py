@@ -1,4 +1,6 @@
-"""Rules on text every service applies to what people type or send, whatever the interface."""
+"""Rules on text every service applies to what people type or send, whatever the interface.
+
+In config, not in an app: the rubric loader applies them too, and rubric/ imports no other app."""
 
 from __future__ import annotations
 
