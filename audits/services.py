@@ -410,15 +410,7 @@ def _apply_answer(
             answered_at=now,
             **exemption,
         )
-        AnswerChange.objects.create(
-            answer=answer,
-            changed_by=actor,
-            status_after=status,
-            notes_after=notes,
-            evidence_after=links,
-            exemption_after=answer.exemption_state,
-            expires_on_after=answer.expires_on,
-        )
+        AnswerChange.record(answer=answer, changed_by=actor, new=True)
         if touch_audit:
             Audit.objects.filter(pk=audit.pk).update(updated_at=now)
         return answer, True
@@ -426,19 +418,14 @@ def _apply_answer(
     if unchanged and not answer.carried_over:
         return answer, False
     if not unchanged:
-        AnswerChange.objects.create(
+        AnswerChange.record(
             answer=answer,
             changed_by=actor,
-            status_before=answer.status,
-            status_after=status,
-            notes_before=answer.notes,
-            notes_after=notes,
-            evidence_before=answer.evidence,
-            evidence_after=links,
-            exemption_before=answer.exemption_state,
-            exemption_after=exemption.get("exemption_state", answer.exemption_state),
-            expires_on_before=answer.expires_on,
-            expires_on_after=exemption.get("expires_on", answer.expires_on),
+            status=status,
+            notes=notes,
+            evidence=links,
+            exemption=exemption.get("exemption_state", answer.exemption_state),
+            expires_on=exemption.get("expires_on", answer.expires_on),
         )
     answer.status, answer.notes, answer.evidence = status, notes, links
     answer.carried_over = False

@@ -69,21 +69,7 @@ def exemption_decide(*, actor: Any, audit: Audit, item_code: str, decision: str,
             )
         after = ExemptionState.APPROVED if decision == Decision.APPROVE else ExemptionState.REJECTED
         now = timezone.now()
-        AnswerChange.objects.create(
-            answer=answer,
-            changed_by=actor,
-            status_before=answer.status,
-            status_after=answer.status,
-            notes_before=answer.notes,
-            notes_after=answer.notes,
-            evidence_before=answer.evidence,
-            evidence_after=answer.evidence,
-            exemption_before=answer.exemption_state,
-            exemption_after=after,
-            expires_on_before=answer.expires_on,
-            expires_on_after=answer.expires_on,
-            comment=comment,
-        )
+        AnswerChange.record(answer=answer, changed_by=actor, exemption=after, comment=comment)
         answer.exemption_state, answer.decision_by, answer.decision_at = after, actor, now
         answer.decision_comment = comment
         answer.version += 1

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -242,3 +244,30 @@ class AnswerChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.answer.item.code}: {self.status_before or '-'} -> {self.status_after}"
+
+    # What one entry records of an answer: the entry's field prefix -> the answer's attribute.
+    RECORDED: ClassVar[dict[str, str]] = {
+        "status": "status",
+        "notes": "notes",
+        "evidence": "evidence",
+        "exemption": "exemption_state",
+        "expires_on": "expires_on",
+    }
+
+    @classmethod
+    def record(
+        cls, *, answer: Answer, changed_by: Any, new: bool = False, comment: str = "", **after: Any
+    ) -> AnswerChange:
+        """One entry of `answer`'s history, written before the answer itself changes: what it holds now
+        (nothing for a `new` answer) and what it will hold, `after` by RECORDED name (a name left out does
+        not change)."""
+        unknown = set(after) - set(cls.RECORDED)
+        if unknown:
+            raise TypeError(f"AnswerChange records no {', '.join(sorted(unknown))}")
+        values: dict[str, Any] = {}
+        for name, attribute in cls.RECORDED.items():
+            now = getattr(answer, attribute)
+            if not new:
+                values[f"{name}_before"] = now
+            values[f"{name}_after"] = after.get(name, now)
+        return cls.objects.create(answer=answer, changed_by=changed_by, comment=comment, **values)
