@@ -5,56 +5,53 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
 from audits.exemptions.rules import audit_score_day, counted_status, score_day
 from audits.models import ROLE_RANK, Answer, AnswerChange, Audit, AuditStatus, Membership, Project, Role, Team
+from audits.types import Actor, User
 from rubric.scoring import BandSpec, RubricSpec, ScoreResult, band_for, score_answers
 from rubric.selectors import rubric_reference, rubric_spec
 
-User = AbstractBaseUser | AnonymousUser
+
+def _is_staff(user: Actor) -> bool:
+    return bool(user.is_active and user.is_staff)
 
 
-def _is_staff(user: Any) -> bool:
-    return bool(getattr(user, "is_active", False) and getattr(user, "is_staff", False))
-
-
-def team_role(*, user: Any, team: Team) -> str | None:
+def team_role(*, user: Actor, team: Team) -> str | None:
     """The user's role in the team; staff act as managers everywhere."""
     if _is_staff(user):
         return Role.MANAGER
-    if not getattr(user, "is_authenticated", False):
+    if not isinstance(user, User):
         return None
     return Membership.objects.filter(team=team, user=user).values_list("role", flat=True).first()
 
 
-def has_role(*, user: Any, team: Team, at_least: str) -> bool:
+def has_role(*, user: Actor, team: Team, at_least: str) -> bool:
     role = team_role(user=user, team=team)
     return role is not None and ROLE_RANK[Role(role)] >= ROLE_RANK[Role(at_least)]
 
 
-def visible_teams(*, user: Any) -> QuerySet[Team]:
+def visible_teams(*, user: Actor) -> QuerySet[Team]:
     if _is_staff(user):
         return Team.objects.all()
-    if not getattr(user, "is_authenticated", False):
+    if not isinstance(user, User):
         return Team.objects.none()
     return Team.objects.filter(memberships__user=user)
 
 
-def visible_projects(*, user: Any) -> QuerySet[Project]:
+def visible_projects(*, user: Actor) -> QuerySet[Project]:
     if _is_staff(user):
         return Project.objects.select_related("team")
-    if not getattr(user, "is_authenticated", False):
+    if not isinstance(user, User):
         return Project.objects.none()
     return Project.objects.filter(team__memberships__user=user).select_related("team")
 
 
-def project_for_user(*, user: Any, slug: str) -> Project:
+def project_for_user(*, user: Actor, slug: str) -> Project:
     """The project if the user may see it; otherwise 404, so its existence is not revealed."""
     project = visible_projects(user=user).filter(slug=slug).first()
     if project is None:
@@ -62,11 +59,11 @@ def project_for_user(*, user: Any, slug: str) -> Project:
     return project
 
 
-def audit_for_user(*, user: Any, audit_id: int) -> Audit:
+def audit_for_user(*, user: Actor, audit_id: int) -> Audit:
     """The audit if the user may see it (else 404), with the user's role in its team read in the same
     query: the questionnaire and its saves need both, and `audit_role` then answers without a query."""
     staff = _is_staff(user)
-    if not staff and not getattr(user, "is_authenticated", False):
+    if not isinstance(user, User):  # staff are always signed in
         raise Http404("No such audit.")
     role = Membership.objects.filter(team_id=OuterRef("project__team_id"), user_id=user.pk).values("role")[:1]
     # By primary key, so no ORDER BY (first() would sort by Audit's default ordering on every call).
@@ -83,15 +80,15 @@ def audit_for_user(*, user: Any, audit_id: int) -> Audit:
     return audit
 
 
-def audit_role(*, user: Any, audit: Audit) -> str | None:
+def audit_role(*, user: Actor, audit: Audit) -> str | None:
     """The user's role in the audit's team; read with the audit by audit_for_user, else looked up."""
     read = getattr(audit, "role_read_for", None)
-    if read is not None and read[0] == getattr(user, "pk", None):
+    if read is not None and read[0] == user.pk:
         return read[1]  # type: ignore[no-any-return]
     return team_role(user=user, team=audit.project.team)
 
 
-def has_audit_role(*, user: Any, audit: Audit, at_least: str) -> bool:
+def has_audit_role(*, user: Actor, audit: Audit, at_least: str) -> bool:
     role = audit_role(user=user, audit=audit)
     return role is not None and ROLE_RANK[Role(role)] >= ROLE_RANK[Role(at_least)]
 
@@ -182,7 +179,7 @@ class PortfolioRow:
         return self.final - self.previous_final
 
 
-def portfolio_queryset(*, user: Any) -> QuerySet[Project]:
+def portfolio_queryset(*, user: Actor) -> QuerySet[Project]:
     """Visible projects with their latest and previous submitted audits, in one query."""
     return with_latest_scores(visible_projects(user=user)).annotate(
         latest_rubric_id=F("last_audit__rubric_id"),
@@ -200,7 +197,7 @@ def next_audit_due(*, last_audit_at: datetime | None, created_at: datetime, cade
     return (last_audit_at or created_at) + timedelta(days=cadence_days)
 
 
-def portfolio_rows(*, user: Any, projects: QuerySet[Project] | None = None) -> list[PortfolioRow]:
+def portfolio_rows(*, user: Actor, projects: QuerySet[Project] | None = None) -> list[PortfolioRow]:
     """One row per visible project, in one query; `projects` may be a filtered portfolio_queryset.
 
     The API and the portfolio page both read their rows here, so bands, changes and due dates agree.
@@ -331,14 +328,16 @@ def project_trend(*, project: Project) -> list[TrendPoint]:
 # Browser pages -----------------------------------------------------------------
 
 
-def managed_teams(*, user: Any) -> QuerySet[Team]:
+def managed_teams(*, user: Actor) -> QuerySet[Team]:
     """Teams in which the user may create projects and manage members."""
     if _is_staff(user):
         return Team.objects.all()
+    if not isinstance(user, User):  # filtering by the anonymous user raised TypeError; it manages nothing
+        return Team.objects.none()
     return visible_teams(user=user).filter(memberships__user=user, memberships__role=Role.MANAGER)
 
 
-def project_list(*, user: Any, search: str = "") -> QuerySet[Project]:
+def project_list(*, user: Actor, search: str = "") -> QuerySet[Project]:
     """The user's projects, optionally filtered by a search term, with their latest scores."""
     projects = visible_projects(user=user)
     search = search.strip()
@@ -352,7 +351,7 @@ def project_list(*, user: Any, search: str = "") -> QuerySet[Project]:
     return with_latest_scores(projects).order_by("name", "pk")
 
 
-def team_list(*, user: Any) -> QuerySet[Team]:
+def team_list(*, user: Actor) -> QuerySet[Team]:
     # Annotating through a fresh queryset: annotating visible_teams() directly would count only
     # the rows of its membership join, i.e. the user's own membership.
     return (
@@ -365,7 +364,7 @@ def team_list(*, user: Any) -> QuerySet[Team]:
     )
 
 
-def team_for_user(*, user: Any, slug: str) -> Team:
+def team_for_user(*, user: Actor, slug: str) -> Team:
     """The team if the user belongs to it (or is staff); otherwise 404."""
     team = visible_teams(user=user).filter(slug=slug).first()
     if team is None:
@@ -377,7 +376,7 @@ def team_memberships(*, team: Team) -> QuerySet[Membership]:
     return team.memberships.select_related("user").order_by("user__username")
 
 
-def user_memberships(*, user: Any) -> QuerySet[Membership]:
+def user_memberships(*, user: User) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("team").order_by("team__name")
 
 
@@ -424,7 +423,7 @@ class QuestionnaireAnswer:
     decision_comment: str = ""
 
 
-def questionnaire_answers(*, audit: Audit, user: Any) -> dict[int, QuestionnaireAnswer]:
+def questionnaire_answers(*, audit: Audit, user: Actor) -> dict[int, QuestionnaireAnswer]:
     """The audit's answers by item id, who saved them and how many changes each has, in one query
     whatever the length of the history (the changes themselves are read when an item's is opened).
     Without Answer's default ordering, which would join the rubric's items only to sort."""
@@ -473,7 +472,7 @@ def draft_scores(*, audits: list[Audit]) -> dict[int, ScoreResult]:
 # REST API ----------------------------------------------------------------------
 
 
-def project_with_latest_score(*, user: Any, slug: str) -> Project:
+def project_with_latest_score(*, user: Actor, slug: str) -> Project:
     """project_for_user, annotated like with_latest_scores."""
     project = with_latest_scores(visible_projects(user=user)).filter(slug=slug).first()
     if project is None:
@@ -481,7 +480,7 @@ def project_with_latest_score(*, user: Any, slug: str) -> Project:
     return project
 
 
-def badge_project_for(*, user: Any, slug: str) -> Project:
+def badge_project_for(*, user: Actor, slug: str) -> Project:
     """A project whose badge this user may fetch: a public badge, or a project the user can see."""
     project = Project.objects.filter(slug=slug).first()
     if project is None or not (project.badge_public or visible_projects(user=user).filter(pk=project.pk).exists()):

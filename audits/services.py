@@ -20,6 +20,7 @@ from audits.exemptions.rules import counted_status
 from audits.models import Answer, AnswerChange, Audit, AuditStatus, Membership, Project, Role, Team, effective_role
 from audits.notifications.tasks import audit_submitted
 from audits.selectors import audit_score, has_audit_role, has_role, latest_submitted_audit
+from audits.types import Actor, User
 from config.validators import contains_nul, nul_message, reject_nul
 from rubric.models import AnswerStatus, Item, Rubric
 from rubric.selectors import default_rubric, item_ids, items_allowing_not_applicable
@@ -41,7 +42,7 @@ class AnswerConflict(Exception):
     current: Answer
 
 
-def _require(user: Any, team: Team, role: str) -> None:
+def _require(user: Actor, team: Team, role: str) -> None:
     if not has_role(user=user, team=team, at_least=role):
         raise PermissionDenied(_("Your role in this team does not allow this."))
 
@@ -93,7 +94,7 @@ def unique_slug(model: type[Team] | type[Project], text: str) -> str:
 # Teams ---------------------------------------------------------------------
 
 
-def team_create(*, name: str, creator: Any, slug: str | None = None) -> Team:
+def team_create(*, name: str, creator: User, slug: str | None = None) -> Team:
     reject_nul(name, "name")
     with transaction.atomic():
         team = Team.objects.create(name=name, slug=slug or unique_slug(Team, name))
@@ -101,7 +102,7 @@ def team_create(*, name: str, creator: Any, slug: str | None = None) -> Team:
     return team
 
 
-def membership_set(*, actor: Any, team: Team, username_or_email: str, role: str) -> Membership:
+def membership_set(*, actor: User, team: Team, username_or_email: str, role: str) -> Membership:
     _require(actor, team, Role.MANAGER)
     if role not in Role.values:
         raise ValidationError(_("Unknown role “%(role)s”.") % {"role": role})
@@ -123,7 +124,7 @@ def membership_set(*, actor: Any, team: Team, username_or_email: str, role: str)
     return membership
 
 
-def membership_remove(*, actor: Any, membership: Membership) -> None:
+def membership_remove(*, actor: User, membership: Membership) -> None:
     _require(actor, membership.team, Role.MANAGER)
     with transaction.atomic():
         _lock_team(actor, membership.team)
@@ -151,7 +152,7 @@ def _remove_hand_grant(membership: Membership) -> None:
     membership.save(update_fields=["role", "hand_role"])
 
 
-def _lock_team(actor: Any, team: Team) -> None:
+def _lock_team(actor: Actor, team: Team) -> None:
     """Serialise membership changes of one team. Without it two managers demoting or removing each other
     at the same moment each saw the other still a manager, and the team was left with none. The actor's
     own role is checked again under the lock, since a concurrent change may just have taken it away."""
@@ -191,7 +192,7 @@ def _check_cadence(fields: dict[str, Any]) -> None:
                 raise ValidationError({name: error.messages}) from None
 
 
-def project_create(*, actor: Any, team: Team, name: str, slug: str | None = None, **fields: Any) -> Project:
+def project_create(*, actor: User, team: Team, name: str, slug: str | None = None, **fields: Any) -> Project:
     _require(actor, team, Role.MANAGER)
     unknown = set(fields) - set(PROJECT_FIELDS)
     if unknown:
@@ -222,7 +223,7 @@ def project_create(*, actor: Any, team: Team, name: str, slug: str | None = None
     raise taken
 
 
-def project_update(*, actor: Any, project: Project, **fields: Any) -> Project:
+def project_update(*, actor: User, project: Project, **fields: Any) -> Project:
     _require(actor, project.team, Role.MANAGER)
     unknown = set(fields) - set(PROJECT_FIELDS)
     if unknown:
@@ -238,7 +239,7 @@ def project_update(*, actor: Any, project: Project, **fields: Any) -> Project:
     return project
 
 
-def project_delete(*, actor: Any, project: Project) -> None:
+def project_delete(*, actor: User, project: Project) -> None:
     _require(actor, project.team, Role.MANAGER)
     project.delete()
 
@@ -246,7 +247,9 @@ def project_delete(*, actor: Any, project: Project) -> None:
 # Audits --------------------------------------------------------------------
 
 
-def audit_start(*, actor: Any, project: Project, rubric: Rubric | None = None, copy_from_latest: bool = False) -> Audit:
+def audit_start(
+    *, actor: User, project: Project, rubric: Rubric | None = None, copy_from_latest: bool = False
+) -> Audit:
     """Start a draft audit, blank or with the last submitted audit's answers carried over."""
     _require(actor, project.team, Role.MANAGER)
     rubric = rubric or default_rubric()
@@ -295,7 +298,7 @@ class SavedAnswer:
 
 def answer_save(
     *,
-    actor: Any,
+    actor: User,
     audit: Audit,
     item_code: str,
     status: str,
@@ -321,7 +324,7 @@ def answer_save(
 
 def answer_save_detailed(
     *,
-    actor: Any,
+    actor: User,
     audit: Audit,
     item_code: str,
     status: str,
@@ -383,7 +386,7 @@ def _lock_answers(audit: Audit) -> QuerySet[Answer]:
 
 
 def _apply_answer(
-    actor: Any,
+    actor: User,
     audit: Audit,
     item_id: int,
     answer: Answer | None,
@@ -457,7 +460,7 @@ class BulkAnswerError(Exception):
     errors: dict[int, dict[str, list[str]]]
 
 
-def answers_bulk_upsert(*, actor: Any, audit: Audit, entries: list[dict[str, Any]]) -> list[Answer]:
+def answers_bulk_upsert(*, actor: User, audit: Audit, entries: list[dict[str, Any]]) -> list[Answer]:
     """Upsert answers by item code, all or nothing. Later entries for the same item win."""
     _require(actor, audit.project.team, Role.EDITOR)
     _check_draft(audit)
@@ -531,7 +534,7 @@ def project_refresh_latest_audits(projects: QuerySet[Project]) -> int:
     )
 
 
-def audit_submit(*, actor: Any, audit: Audit) -> Audit:
+def audit_submit(*, actor: User, audit: Audit) -> Audit:
     """Freeze the audit: its answers become read-only and its scores are stored."""
     _require(actor, audit.project.team, Role.MANAGER)
     with transaction.atomic():
@@ -559,7 +562,7 @@ def audit_submit(*, actor: Any, audit: Audit) -> Audit:
     return locked
 
 
-def audit_delete(*, actor: Any, audit: Audit) -> None:
+def audit_delete(*, actor: User, audit: Audit) -> None:
     _require(actor, audit.project.team, Role.MANAGER)
     _check_draft(audit)
     audit.delete()

@@ -24,6 +24,7 @@ from audits.models import Audit
 from audits.planning.selectors import audit_next_steps, parse_target
 from audits.planning.serializers import NextStepsOutput, NextStepsQueryInput, next_steps_data
 from audits.selectors import audit_for_user
+from audits.types import actor_of
 from rubric.selectors import item_ids
 
 E = docs.error_responses
@@ -115,7 +116,7 @@ class ItemOwnerView(ApiView):
         body = OwnerInput(data=request.data)
         body.is_valid(raise_exception=True)
         assignee = assignee_for(audit=audit, username=body.validated_data["assignee"])
-        item_assign(actor=request.user, audit=audit, item_code=item, assignee=assignee)
+        item_assign(actor=actor_of(request), audit=audit, item_code=item, assignee=assignee)
         return Response(_owner_data(audit, item))
 
     @extend_schema(
@@ -125,5 +126,5 @@ class ItemOwnerView(ApiView):
         responses={204: None, **E(*docs.COMMON_ERRORS, 403, 404, 409)},
     )
     def delete(self, request: Request, audit_id: int, item: str) -> Response:
-        item_unassign(actor=request.user, audit=self._audit(request, audit_id, item), item_code=item)
+        item_unassign(actor=actor_of(request), audit=self._audit(request, audit_id, item), item_code=item)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audits.api.tokens import MAX_NAME_LENGTH, api_token_create, api_token_revoke, api_tokens_of
+from audits.types import actor_of
 
 TEMPLATE = "api/tokens.html"
 
@@ -31,7 +32,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            token, new_key = api_token_create(user=request.user, name=form.cleaned_data["name"])
+            token, new_key = api_token_create(user=actor_of(request), name=form.cleaned_data["name"])
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -39,7 +40,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Token “%(name)s” created.") % {"name": token.name})
     elif request.method == "POST":
         status = 400
-    context = {"form": form, "tokens": api_tokens_of(user=request.user), "new_key": new_key}
+    context = {"form": form, "tokens": api_tokens_of(user=actor_of(request)), "new_key": new_key}
     # The key is shown in this one response only; it is stored hashed and cannot be shown again.
     response = render(request, TEMPLATE, context, status=status)
     response["Cache-Control"] = "no-store"
@@ -49,7 +50,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     try:
-        token = api_token_revoke(user=request.user, token_id=token_id)
+        token = api_token_revoke(user=actor_of(request), token_id=token_id)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

@@ -24,6 +24,7 @@ from audits.models import (
     PREFIX_LENGTH,
     ApiToken,
 )
+from audits.types import User
 
 
 def hash_key(key: str) -> str:
@@ -42,7 +43,7 @@ def _split_key(key: str) -> str | None:
 # Services ----------------------------------------------------------------------
 
 
-def api_token_create(*, user: Any, name: str, push_project: Any | None = None) -> tuple[ApiToken, str]:
+def api_token_create(*, user: User, name: str, push_project: Any | None = None) -> tuple[ApiToken, str]:
     """Create a token and return it with its key; the key is not stored and cannot be shown again.
 
     With `push_project` the token may only post reports to that project, and only a manager of its team
@@ -74,7 +75,7 @@ def api_token_create(*, user: Any, name: str, push_project: Any | None = None) -
     raise RuntimeError("Could not draw an unused token prefix.")
 
 
-def api_token_revoke(*, user: Any, token_id: int) -> ApiToken:
+def api_token_revoke(*, user: User, token_id: int) -> ApiToken:
     """Revoke one of the user's own tokens; revoking twice keeps the first revocation time."""
     token = ApiToken.objects.filter(user=user, pk=token_id).first()
     if token is None:
@@ -108,5 +109,5 @@ def api_token_for_key(key: str) -> ApiToken | None:
     return token
 
 
-def api_tokens_of(*, user: Any) -> models.QuerySet[ApiToken]:
+def api_tokens_of(*, user: User) -> models.QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user)

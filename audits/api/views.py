@@ -70,6 +70,7 @@ from audits.services import (
     project_delete,
     project_update,
 )
+from audits.types import actor_of
 from rubric.models import Rubric
 from rubric.selectors import BUILTIN_SLUG, rubric_by_slug, rubric_versions, rubric_with_structure, rubrics_with_bands
 
@@ -207,9 +208,9 @@ class ProjectListView(ApiView):
             raise ValidationError({"team": [_("You are not a member of a team with this slug.")]})
         tags = data.pop("tags", None)
         with transaction.atomic():
-            project = project_create(actor=request.user, team=team, **data)
+            project = project_create(actor=actor_of(request), team=team, **data)
             if tags is not None:
-                project_tags_set(actor=request.user, project=project, names=tags)
+                project_tags_set(actor=actor_of(request), project=project, names=tags)
         fresh = project_with_latest_score(user=request.user, slug=project.slug)
         return Response(ProjectOutput(fresh).data, status=status.HTTP_201_CREATED)
 
@@ -248,9 +249,9 @@ class ProjectDetailView(ApiView):
         data = _valid(ProjectUpdateInput, request.data)
         tags = data.pop("tags", None)
         with transaction.atomic():
-            project_update(actor=request.user, project=project, **data)
+            project_update(actor=actor_of(request), project=project, **data)
             if tags is not None:
-                project_tags_set(actor=request.user, project=project, names=tags)
+                project_tags_set(actor=actor_of(request), project=project, names=tags)
         return Response(ProjectOutput(project_with_latest_score(user=request.user, slug=slug)).data)
 
     @extend_schema(
@@ -260,7 +261,7 @@ class ProjectDetailView(ApiView):
         responses={204: None, **E(*docs.COMMON_ERRORS, 403, 404)},
     )
     def delete(self, request: Request, slug: str) -> Response:
-        project_delete(actor=request.user, project=project_for_user(user=request.user, slug=slug))
+        project_delete(actor=actor_of(request), project=project_for_user(user=request.user, slug=slug))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -303,7 +304,7 @@ class ProjectAuditListView(ApiView):
             if rubric is None:
                 raise ValidationError({"rubric": [_("No rubric with this slug and version is loaded.")]})
         audit = audit_start(
-            actor=request.user, project=project, rubric=rubric, copy_from_latest=data["copy_from_latest"]
+            actor=actor_of(request), project=project, rubric=rubric, copy_from_latest=data["copy_from_latest"]
         )
         audit = audit_for_user(user=request.user, audit_id=audit.pk)
         return Response(audit_detail_data(audit), status=status.HTTP_201_CREATED)
@@ -329,7 +330,7 @@ class AuditDetailView(ApiView):
         responses={204: None, **E(*docs.COMMON_ERRORS, 403, 404, 409)},
     )
     def delete(self, request: Request, audit_id: int) -> Response:
-        audit_delete(actor=request.user, audit=audit_for_user(user=request.user, audit_id=audit_id))
+        audit_delete(actor=actor_of(request), audit=audit_for_user(user=request.user, audit_id=audit_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -364,7 +365,7 @@ class AuditAnswersView(ApiView):
             raise ValidationError(_("Send at most %(n)s answers per request.") % {"n": MAX_BULK_ANSWERS})
         serializer = AnswerInput(data=request.data, many=True)
         serializer.is_valid(raise_exception=True)
-        answers_bulk_upsert(actor=request.user, audit=audit, entries=list(serializer.validated_data))
+        answers_bulk_upsert(actor=actor_of(request), audit=audit, entries=list(serializer.validated_data))
         return Response(audit_detail_data(audit_for_user(user=request.user, audit_id=audit_id)))
 
 
@@ -384,7 +385,7 @@ class AuditSubmitView(ApiView):
         responses={200: AuditDetailOutput, **E(*docs.COMMON_ERRORS, 403, 404, 409)},
     )
     def post(self, request: Request, audit_id: int) -> Response:
-        audit_submit(actor=request.user, audit=audit_for_user(user=request.user, audit_id=audit_id))
+        audit_submit(actor=actor_of(request), audit=audit_for_user(user=request.user, audit_id=audit_id))
         return Response(audit_detail_data(audit_for_user(user=request.user, audit_id=audit_id)))
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import FilteredRelation, Q
 
 from audits.models import ASSIGNABLE_ROLES, Audit, ItemAssignment, Membership
+from audits.types import Actor
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +39,7 @@ def assignable_members(*, audit: Audit) -> list[tuple[int, str]]:
     return list(rows)
 
 
-def items_owned_by(*, owners: Iterable[Owner], user: Any) -> set[str]:
+def items_owned_by(*, owners: Iterable[Owner], user: Actor) -> set[str]:
     return {owner.item for owner in owners if owner.user_id == getattr(user, "pk", None)}
 
 

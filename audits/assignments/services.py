@@ -3,8 +3,6 @@ the owner hears about it through the notification channels (event ``item_assigne
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -15,6 +13,7 @@ from audits.models import ASSIGNABLE_ROLES, Audit, AuditStatus, ItemAssignment, 
 from audits.notifications import notify
 from audits.selectors import has_audit_role
 from audits.services import AuditLocked
+from audits.types import Actor, User
 from rubric.selectors import item_ids
 
 
@@ -22,7 +21,7 @@ def _locked() -> AuditLocked:
     return AuditLocked(_("This audit is submitted; its items can no longer be assigned."))
 
 
-def _check(actor: Any, audit: Audit, item_code: str) -> int:
+def _check(actor: Actor, audit: Audit, item_code: str) -> int:
     """The item's id once the actor may assign in this draft; raises otherwise."""
     if not has_audit_role(user=actor, audit=audit, at_least=Role.EDITOR):
         raise PermissionDenied(_("Your role in this team does not allow this."))
@@ -34,7 +33,7 @@ def _check(actor: Any, audit: Audit, item_code: str) -> int:
     return ids[item_code]
 
 
-def assignee_for(*, audit: Audit, username: str) -> Any:
+def assignee_for(*, audit: Audit, username: str) -> User:
     """The team member named `username` who may own items (an editor or a manager of the audit's team)."""
     member = (
         get_user_model()
@@ -53,7 +52,7 @@ def assignee_for(*, audit: Audit, username: str) -> Any:
     return member
 
 
-def item_assign(*, actor: Any, audit: Audit, item_code: str, assignee: Any) -> ItemAssignment:
+def item_assign(*, actor: User, audit: Audit, item_code: str, assignee: User) -> ItemAssignment:
     """Make `assignee` the owner of one item of a draft (replacing any owner) and tell them, once per
     audit, item and person."""
     item_id = _check(actor, audit, item_code)
@@ -88,7 +87,7 @@ def item_assign(*, actor: Any, audit: Audit, item_code: str, assignee: Any) -> I
     return assignment
 
 
-def item_unassign(*, actor: Any, audit: Audit, item_code: str) -> bool:
+def item_unassign(*, actor: User, audit: Audit, item_code: str) -> bool:
     """Remove the owner of one item of a draft; False when it had none."""
     item_id = _check(actor, audit, item_code)
     with transaction.atomic():

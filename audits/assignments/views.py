@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from audits import selectors
 from audits.assignments.services import assignee_for, item_assign, item_unassign
 from audits.services import AuditLocked
+from audits.types import actor_of
 
 
 @require_POST
@@ -22,14 +23,14 @@ def item_owner(request: HttpRequest, audit_id: int, item_code: str) -> HttpRespo
     try:
         if username:
             item_assign(
-                actor=request.user,
+                actor=actor_of(request),
                 audit=audit,
                 item_code=item_code,
                 assignee=assignee_for(audit=audit, username=username),
             )
             messages.success(request, _("%(item)s is now owned by %(who)s.") % {"item": item_code, "who": username})
         else:
-            item_unassign(actor=request.user, audit=audit, item_code=item_code)
+            item_unassign(actor=actor_of(request), audit=audit, item_code=item_code)
             messages.success(request, _("%(item)s has no owner now.") % {"item": item_code})
     except (PermissionDenied, AuditLocked) as error:
         messages.error(request, str(error))

@@ -18,6 +18,7 @@ from audits.campaigns import selectors, services
 from audits.campaigns.serializers import CampaignInput, CampaignOutput, ProgressOutput
 from audits.models import Campaign, Team
 from audits.selectors import visible_teams
+from audits.types import actor_of
 
 E = docs.error_responses
 CAMPAIGN_EXAMPLE = {
@@ -96,7 +97,7 @@ class CampaignListApi(CampaignApiView):
         responses={201: CampaignOutput, **E(*docs.COMMON_ERRORS, 400, 403)},
     )
     def post(self, request: Request) -> Response:
-        campaign = services.campaign_create(actor=request.user, **_input(request))
+        campaign = services.campaign_create(actor=actor_of(request), **_input(request))
         return Response(_output(campaign), status=status.HTTP_201_CREATED)
 
 
@@ -122,7 +123,7 @@ class CampaignDetailApi(CampaignApiView):
         data = _input(request, partial=True)
         teams: list[Team] | None = data.pop("teams", None)
         tags = data.pop("tags", None)
-        campaign = services.campaign_update(actor=request.user, campaign=campaign, teams=teams, tags=tags, **data)
+        campaign = services.campaign_update(actor=actor_of(request), campaign=campaign, teams=teams, tags=tags, **data)
         return Response(_output(campaign))
 
     @extend_schema(
@@ -133,7 +134,7 @@ class CampaignDetailApi(CampaignApiView):
     )
     def delete(self, request: Request, campaign_id: int) -> Response:
         campaign = selectors.campaign_for_user(user=request.user, campaign_id=campaign_id)
-        services.campaign_delete(actor=request.user, campaign=campaign)
+        services.campaign_delete(actor=actor_of(request), campaign=campaign)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
@@ -23,19 +22,20 @@ from audits.campaigns.targets import Target, target_of
 from audits.exemptions.rules import counted_status, score_day
 from audits.models import Answer, Audit, AuditStatus, Campaign, Membership, Project, Tag
 from audits.selectors import next_audit_due, visible_projects
+from audits.types import Actor, User
 from rubric.planning import Plan, next_steps
 from rubric.selectors import rubric_spec
 
 
-def _is_staff(user: Any) -> bool:
-    return bool(getattr(user, "is_active", False) and getattr(user, "is_staff", False))
+def _is_staff(user: Actor) -> bool:
+    return bool(user.is_active and user.is_staff)
 
 
-def visible_campaigns(*, user: Any) -> QuerySet[Campaign]:
+def visible_campaigns(*, user: Actor) -> QuerySet[Campaign]:
     campaigns = Campaign.objects.select_related("rubric")
     if _is_staff(user):
         return campaigns
-    if not getattr(user, "is_authenticated", False):
+    if not isinstance(user, User):
         return campaigns.none()
     member_of = Membership.objects.filter(user=user).values("team_id")
     names_my_team = Exists(Campaign.teams.through.objects.filter(campaign_id=OuterRef("pk"), team_id__in=member_of))
@@ -48,7 +48,7 @@ def visible_campaigns(*, user: Any) -> QuerySet[Campaign]:
     return campaigns.filter(names_my_team | (~has_teams & tags_my_project))
 
 
-def campaign_for_user(*, user: Any, campaign_id: int) -> Campaign:
+def campaign_for_user(*, user: Actor, campaign_id: int) -> Campaign:
     """The campaign if the user may see it; otherwise 404, so its existence is not revealed."""
     campaign = visible_campaigns(user=user).filter(pk=campaign_id).first()
     if campaign is None:
@@ -56,7 +56,7 @@ def campaign_for_user(*, user: Any, campaign_id: int) -> Campaign:
     return campaign
 
 
-def scope_projects(*, campaign: Campaign, user: Any) -> QuerySet[Project]:
+def scope_projects(*, campaign: Campaign, user: Actor | None) -> QuerySet[Project]:
     """The projects in the campaign's scope that the user sees (every one for user None, as the reminder
     task reads them): its teams (any when none) with any of its tags (any when none)."""
     projects = visible_projects(user=user) if user is not None else Project.objects.select_related("team")
@@ -131,7 +131,7 @@ class Progress:
         return (self.campaign.due_on - self.today).days
 
 
-def campaign_progress(*, campaign: Campaign, user: Any, today: date | None = None) -> Progress:
+def campaign_progress(*, campaign: Campaign, user: Actor | None, today: date | None = None) -> Progress:
     """Each project in scope with its latest submitted score, status and next steps; per team; the burn-up.
 
     Three queries: the projects, the answers of their latest submitted audits, and their submitted audits'

@@ -24,6 +24,7 @@ from audits.models import (
     Team,
 )
 from audits.selectors import has_role, managed_teams
+from audits.types import Actor, User
 from config.validators import reject_nul
 from rubric.selectors import default_rubric, rubric_spec
 
@@ -49,7 +50,7 @@ def clean_tag_names(values: Iterable[Any], field: str = "tags") -> list[tuple[st
     return list(cleaned.items())
 
 
-def project_tags_set(*, actor: Any, project: Project, names: Iterable[Any]) -> list[Tag]:
+def project_tags_set(*, actor: User, project: Project, names: Iterable[Any]) -> list[Tag]:
     """Replace the project's tags (a manager of its team); unknown tags are created."""
     if not has_role(user=actor, team=project.team, at_least=Role.MANAGER):
         raise PermissionDenied(_("Your role in this team does not allow this."))
@@ -69,9 +70,9 @@ def project_tags_set(*, actor: Any, project: Project, names: Iterable[Any]) -> l
 # Campaigns --------------------------------------------------------------------
 
 
-def can_manage_campaign_teams(*, user: Any, teams: Sequence[Team]) -> bool:
+def can_manage_campaign_teams(*, user: Actor, teams: Sequence[Team]) -> bool:
     """Staff manage any campaign; a team manager those whose teams they all manage (and that name teams)."""
-    if getattr(user, "is_active", False) and getattr(user, "is_staff", False):
+    if user.is_active and user.is_staff:
         return True
     if not teams:
         return False
@@ -91,7 +92,7 @@ def _tags_by_slug(values: Iterable[Any]) -> list[Tag]:
     return [found[slug] for slug in slugs]
 
 
-def _validated(actor: Any, campaign: Campaign, fields: dict[str, Any], teams: list[Team], tags: list[Tag]) -> None:
+def _validated(actor: User, campaign: Campaign, fields: dict[str, Any], teams: list[Team], tags: list[Tag]) -> None:
     errors: dict[str, list[str]] = {}
     name = " ".join(str(fields.get("name", campaign.name) or "").split())
     if not name:
@@ -132,7 +133,7 @@ def _validated(actor: Any, campaign: Campaign, fields: dict[str, Any], teams: li
     campaign.starts_on, campaign.due_on = starts_on, due_on  # type: ignore[assignment]  # checked above
 
 
-def campaign_create(*, actor: Any, teams: Sequence[Team] = (), tags: Iterable[Any] = (), **fields: Any) -> Campaign:
+def campaign_create(*, actor: User, teams: Sequence[Team] = (), tags: Iterable[Any] = (), **fields: Any) -> Campaign:
     """A new campaign; refused with the field named (target, teams, due_on, …) when it cannot work."""
     unknown = set(fields) - set(CAMPAIGN_FIELDS)
     if unknown:
@@ -140,7 +141,7 @@ def campaign_create(*, actor: Any, teams: Sequence[Team] = (), tags: Iterable[An
     rubric = default_rubric()
     if rubric is None:
         raise ValidationError({"target": [_("No rubric is loaded; run manage.py load_rubric first.")]})
-    campaign = Campaign(rubric=rubric, created_by=actor if getattr(actor, "pk", None) else None)
+    campaign = Campaign(rubric=rubric, created_by=actor if actor.pk else None)
     tag_list = _tags_by_slug(tags)
     _validated(actor, campaign, {"target": fields.get("target"), **fields}, list(teams), tag_list)
     with transaction.atomic():
@@ -152,7 +153,7 @@ def campaign_create(*, actor: Any, teams: Sequence[Team] = (), tags: Iterable[An
 
 def campaign_update(
     *,
-    actor: Any,
+    actor: User,
     campaign: Campaign,
     teams: Sequence[Team] | None = None,
     tags: Iterable[Any] | None = None,
@@ -179,7 +180,7 @@ def campaign_update(
     return draft
 
 
-def campaign_delete(*, actor: Any, campaign: Campaign) -> None:
+def campaign_delete(*, actor: User, campaign: Campaign) -> None:
     if not can_manage_campaign_teams(user=actor, teams=list(campaign.teams.all())):
         raise PermissionDenied(_("Only staff and managers of every team in a campaign may change it."))
     campaign.delete()

@@ -18,11 +18,12 @@ from audits.dashboards import history_charts
 from audits.dashboards.selectors import rubric_labels
 from audits.models import Campaign, Tag
 from audits.selectors import managed_teams, visible_projects
+from audits.types import Actor, actor_of
 from audits.views.common import add_service_errors
 from rubric.models import status_label
 
 
-def _can_create(user: Any) -> bool:
+def _can_create(user: Actor) -> bool:
     return managed_teams(user=user).exists()
 
 
@@ -57,7 +58,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
     form = _form(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            campaign = services.campaign_create(actor=request.user, **_fields(form))
+            campaign = services.campaign_create(actor=actor_of(request), **_fields(form))
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -87,7 +88,7 @@ def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
     form = _form(request, request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.campaign_update(actor=request.user, campaign=campaign, **_fields(form))
+            services.campaign_update(actor=actor_of(request), campaign=campaign, **_fields(form))
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -99,7 +100,7 @@ def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @require_POST
 def campaign_delete(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = selectors.campaign_for_user(user=request.user, campaign_id=campaign_id)
-    services.campaign_delete(actor=request.user, campaign=campaign)
+    services.campaign_delete(actor=actor_of(request), campaign=campaign)
     messages.success(request, _("Campaign “%(name)s” deleted.") % {"name": campaign.name})
     return redirect("campaigns:list")
 

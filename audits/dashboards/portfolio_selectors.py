@@ -20,6 +20,7 @@ from audits.dashboards.selectors import BandLabel, RubricLabels, rubric_labels
 from audits.exemptions.rules import counted_status, score_day
 from audits.models import Answer, Project, Tag, Team
 from audits.selectors import PortfolioRow, portfolio_queryset, portfolio_rows, visible_projects, visible_teams
+from audits.types import Actor
 from rubric.models import AnswerStatus, Item, Rubric
 from rubric.scoring import NOT_DONE
 from rubric.selectors import default_rubric
@@ -61,7 +62,7 @@ class Portfolio:
     band_counts: list[tuple[BandLabel | None, int]]  # None: projects without a submitted audit
 
 
-def portfolio(*, user: Any, params: Mapping[str, Any] | None = None) -> Portfolio:
+def portfolio(*, user: Actor, params: Mapping[str, Any] | None = None) -> Portfolio:
     """Every visible project's latest score, filtered and sorted by ProjectFilter (the API's filter set)."""
     data = QueryDict(mutable=True)
     for key, value in (params or {}).items():

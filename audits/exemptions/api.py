@@ -13,6 +13,7 @@ from audits.exemptions.rules import audit_score_day, exemption_state
 from audits.exemptions.services import exemption_decide
 from audits.models import Audit
 from audits.selectors import audit_for_user
+from audits.types import actor_of
 
 
 class ExemptionDecisionView(ApiView):
@@ -38,7 +39,7 @@ class ExemptionDecisionView(ApiView):
         audit = audit_for_user(user=request.user, audit_id=audit_id)
         data = _valid(ExemptionDecisionInput, request.data)
         answer = exemption_decide(
-            actor=request.user,
+            actor=actor_of(request),
             audit=audit,
             item_code=item,
             decision=data["decision"],

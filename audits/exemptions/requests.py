@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from audits.models import Answer, Audit
 from audits.models.exemptions import ExemptionState, default_expiry, validate_expiry, validate_justification
+from audits.types import User
 from rubric.models import AnswerStatus, Item
 
 NOT_APPLICABLE = AnswerStatus.NOT_APPLICABLE.value
@@ -65,7 +66,7 @@ def clean_request(
 
 
 def exemption_fields(
-    *, answer: Answer | None, status: str, notes: str, expires_on: date | None, actor: Any, today: date
+    *, answer: Answer | None, status: str, notes: str, expires_on: date | None, actor: User, today: date
 ) -> dict[str, Any]:
     """The exemption fields the save writes; {} when it leaves them as they are.
 
@@ -95,7 +96,7 @@ def exemption_fields(
     return {
         "expires_on": expires_on or default_expiry(today),
         "exemption_state": ExemptionState.PENDING,
-        "exemption_requested_by": actor if getattr(actor, "pk", None) else None,
+        "exemption_requested_by": actor if actor.pk else None,
         "decision_by": None,
         "decision_at": None,
         "decision_comment": "",

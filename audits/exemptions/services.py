@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -18,6 +16,7 @@ from audits.models.exemptions import (
     ExemptionState,
 )
 from audits.selectors import has_audit_role
+from audits.types import Actor, User
 from config.validators import reject_nul
 from rubric.models import AnswerStatus
 
@@ -26,7 +25,7 @@ class ExemptionConflict(Exception):
     """The decision cannot be taken in the answer's or the audit's current state (HTTP 409 `conflict`)."""
 
 
-def _sole_manager(audit: Audit, user: Any) -> bool:
+def _sole_manager(audit: Audit, user: Actor) -> bool:
     """Whether `user` is the only manager of the audit's team (staff who are not members never are)."""
     managers = list(
         Membership.objects.filter(team_id=audit.project.team_id, role=Role.MANAGER).values_list("user_id", flat=True)
@@ -34,7 +33,7 @@ def _sole_manager(audit: Audit, user: Any) -> bool:
     return managers == [user.pk]
 
 
-def exemption_decide(*, actor: Any, audit: Audit, item_code: str, decision: str, comment: str = "") -> Answer:
+def exemption_decide(*, actor: User, audit: Audit, item_code: str, decision: str, comment: str = "") -> Answer:
     """Approve or reject the pending exemption of one item; written to the answer's history.
 
     Managers of the team only. A manager may decide their own request only when they are the team's only

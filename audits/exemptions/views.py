@@ -30,6 +30,7 @@ from audits.models.exemptions import (
     ExemptionState,
     latest_expiry,
 )
+from audits.types import Actor, actor_of
 from audits.views.item_markup import Filler, text
 from rubric.models import AnswerStatus
 
@@ -48,7 +49,14 @@ class ExemptionMarkup:
     """The exemption slots of each questionnaire item, from fragments rendered once per page."""
 
     def __init__(
-        self, request: HttpRequest, audit: Audit, parts: dict[str, Filler], *, user: Any, is_manager: bool, today: date
+        self,
+        request: HttpRequest,
+        audit: Audit,
+        parts: dict[str, Filler],
+        *,
+        user: Actor,
+        is_manager: bool,
+        today: date,
     ) -> None:
         self.audit, self.parts, self.user, self.today = audit, parts, user, today
         self.can_decide = is_manager and not audit.is_submitted
@@ -115,7 +123,7 @@ def exemption_decision(request: HttpRequest, audit_id: int, item_code: str) -> H
     audit = selectors.audit_for_user(user=request.user, audit_id=audit_id)
     try:
         exemption_decide(
-            actor=request.user,
+            actor=actor_of(request),
             audit=audit,
             item_code=item_code,
             decision=request.POST.get("decision", ""),

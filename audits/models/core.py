@@ -12,6 +12,7 @@ from audits.models.freshness import (
     EVIDENCE_FRESH_MANUAL_DEFAULT,
     freshness_validators,
 )
+from audits.types import User
 from rubric.models import AnswerStatus, Item, Rubric
 
 
@@ -256,7 +257,7 @@ class AnswerChange(models.Model):
 
     @classmethod
     def record(
-        cls, *, answer: Answer, changed_by: Any, new: bool = False, comment: str = "", **after: Any
+        cls, *, answer: Answer, changed_by: User, new: bool = False, comment: str = "", **after: Any
     ) -> AnswerChange:
         """One entry of `answer`'s history, written before the answer itself changes: what it holds now
         (nothing for a `new` answer) and what it will hold, `after` by RECORDED name (a name left out does

@@ -14,6 +14,7 @@ from audits.api.views import ApiView
 from audits.models import ChannelKind, NotificationChannel, NotificationEvent, WebhookPayload
 from audits.models.notifications import CHANNEL_URL_MAX_LENGTH
 from audits.notifications import channels, selectors
+from audits.types import actor_of
 
 TAG = ["Notifications"]
 E = docs.error_responses
@@ -93,7 +94,7 @@ class TeamChannelsApi(ApiView):
         team = selectors.team_for_manager(user=request.user, slug=slug)
         data = ChannelCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        channel, secret = channels.channel_create(actor=request.user, team=team, **data.validated_data)
+        channel, secret = channels.channel_create(actor=actor_of(request), team=team, **data.validated_data)
         channel.secret = secret or None  # type: ignore[attr-defined]
         return Response(ChannelCreatedOutput(channel).data, status=status.HTTP_201_CREATED)
 
@@ -114,7 +115,7 @@ class TeamChannelApi(ApiView):
         channel = selectors.channel_of_team(team=team, channel_id=channel_id)
         data = ChannelUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        channel = channels.channel_update(actor=request.user, channel=channel, **data.validated_data)
+        channel = channels.channel_update(actor=actor_of(request), channel=channel, **data.validated_data)
         return Response(ChannelOutput(channel).data)
 
     @extend_schema(
@@ -126,5 +127,5 @@ class TeamChannelApi(ApiView):
     def delete(self, request: Request, slug: str, channel_id: int) -> Response:
         team = selectors.team_for_manager(user=request.user, slug=slug)
         channel = selectors.channel_of_team(team=team, channel_id=channel_id)
-        channels.channel_delete(actor=request.user, channel=channel)
+        channels.channel_delete(actor=actor_of(request), channel=channel)
         return Response(status=status.HTTP_204_NO_CONTENT)

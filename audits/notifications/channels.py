@@ -24,12 +24,13 @@ from audits.models import (
 from audits.models.notifications import CHANNEL_URL_MAX_LENGTH
 from audits.notifications.transport import new_secret
 from audits.selectors import has_role
+from audits.types import Actor, User
 from integrations.mlflow import outbound
 
 EDITABLE = ("events", "address", "url", "payload")
 
 
-def _require_manager(actor: Any, team: Team) -> None:
+def _require_manager(actor: Actor, team: Team) -> None:
     if not has_role(user=actor, team=team, at_least=Role.MANAGER):
         raise PermissionDenied(_("Only the team's managers manage its notification channels."))
 
@@ -94,7 +95,7 @@ def _clean(fields: dict[str, Any], kind: str) -> dict[str, Any]:
 
 
 def channel_create(
-    *, actor: Any, team: Team, kind: str, events: list[str], address: str = "", url: str = "", payload: str = ""
+    *, actor: User, team: Team, kind: str, events: list[str], address: str = "", url: str = "", payload: str = ""
 ) -> tuple[NotificationChannel, str]:
     """A new channel and, for a webhook, its signing secret in clear (shown once; stored encrypted)."""
     _require_manager(actor, team)
@@ -113,7 +114,7 @@ def channel_create(
     return channel, secret
 
 
-def channel_update(*, actor: Any, channel: NotificationChannel, **fields: Any) -> NotificationChannel:
+def channel_update(*, actor: User, channel: NotificationChannel, **fields: Any) -> NotificationChannel:
     """Change the events, address, URL or payload; `paused=False` resumes it, `paused=True` pauses it."""
     _require_manager(actor, channel.team)
     paused = fields.pop("paused", None)
@@ -129,22 +130,22 @@ def channel_update(*, actor: Any, channel: NotificationChannel, **fields: Any) -
             locked.paused_at, locked.paused_reason, locked.consecutive_failures = None, "", 0
         elif paused is True and not locked.is_paused:
             locked.paused_at = timezone.now()
-            locked.paused_reason = _("Paused by {user}.").format(user=getattr(actor, "username", ""))
+            locked.paused_reason = _("Paused by {user}.").format(user=actor.username)
         locked.save()
     return locked
 
 
-def channel_resume(*, actor: Any, channel: NotificationChannel) -> NotificationChannel:
+def channel_resume(*, actor: User, channel: NotificationChannel) -> NotificationChannel:
     return channel_update(actor=actor, channel=channel, paused=False)
 
 
-def channel_delete(*, actor: Any, channel: NotificationChannel) -> None:
+def channel_delete(*, actor: User, channel: NotificationChannel) -> None:
     """Remove the channel and its ledger rows (their history goes with it)."""
     _require_manager(actor, channel.team)
     channel.delete()
 
 
-def preference_set(*, user: Any, email_opt_out: bool) -> NotificationPreference:
+def preference_set(*, user: User, email_opt_out: bool) -> NotificationPreference:
     preference, _created = NotificationPreference.objects.update_or_create(
         user=user, defaults={"email_opt_out": bool(email_opt_out)}
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
@@ -11,11 +9,12 @@ from django.utils.translation import gettext as _
 
 from audits.models import Delivery, NotificationChannel, NotificationPreference, Role, Team
 from audits.selectors import has_role, team_for_user
+from audits.types import Actor, User
 
 RECENT_DELIVERIES = 50
 
 
-def team_for_manager(*, user: Any, slug: str) -> Team:
+def team_for_manager(*, user: Actor, slug: str) -> Team:
     """The team if the user manages it (or is staff); 404 for outsiders, 403 for its other members."""
     team = team_for_user(user=user, slug=slug)
     if not has_role(user=user, team=team, at_least=Role.MANAGER):
@@ -43,5 +42,5 @@ def recent_deliveries(*, team: Team, limit: int = RECENT_DELIVERIES) -> QuerySet
     )
 
 
-def email_opted_out(*, user: Any) -> bool:
+def email_opted_out(*, user: User) -> bool:
     return NotificationPreference.objects.filter(user=user, email_opt_out=True).exists()

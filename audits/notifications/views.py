@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from audits.models import Team
 from audits.notifications import channels, selectors
 from audits.notifications.forms import ChannelForm, PreferenceForm
+from audits.types import actor_of
 from audits.views.common import add_service_errors
 
 
@@ -37,7 +38,7 @@ def team_notifications(request: HttpRequest, slug: str) -> HttpResponse:
     form = ChannelForm(request.POST)
     if form.is_valid():
         try:
-            channel, secret = channels.channel_create(actor=request.user, team=team, **form.cleaned_data)
+            channel, secret = channels.channel_create(actor=actor_of(request), team=team, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -53,7 +54,7 @@ def team_notifications(request: HttpRequest, slug: str) -> HttpResponse:
 def channel_resume(request: HttpRequest, slug: str, channel_id: int) -> HttpResponse:
     team = selectors.team_for_manager(user=request.user, slug=slug)
     channel = selectors.channel_of_team(team=team, channel_id=channel_id)
-    channels.channel_resume(actor=request.user, channel=channel)
+    channels.channel_resume(actor=actor_of(request), channel=channel)
     messages.success(request, _("Channel resumed: %(target)s.") % {"target": channel.target})
     return redirect("notifications:team", slug=team.slug)
 
@@ -62,7 +63,7 @@ def channel_resume(request: HttpRequest, slug: str, channel_id: int) -> HttpResp
 def channel_delete(request: HttpRequest, slug: str, channel_id: int) -> HttpResponse:
     team = selectors.team_for_manager(user=request.user, slug=slug)
     channel = selectors.channel_of_team(team=team, channel_id=channel_id)
-    channels.channel_delete(actor=request.user, channel=channel)
+    channels.channel_delete(actor=actor_of(request), channel=channel)
     messages.success(request, _("Channel removed: %(target)s.") % {"target": channel.target})
     return redirect("notifications:team", slug=team.slug)
 
@@ -71,6 +72,6 @@ def channel_delete(request: HttpRequest, slug: str, channel_id: int) -> HttpResp
 def preference_save(request: HttpRequest) -> HttpResponse:
     form = PreferenceForm(request.POST)
     form.is_valid()  # a checkbox: any body is valid
-    channels.preference_set(user=request.user, email_opt_out=bool(form.cleaned_data.get("email_opt_out")))
+    channels.preference_set(user=actor_of(request), email_opt_out=bool(form.cleaned_data.get("email_opt_out")))
     messages.success(request, _("Your notification preference is saved."))
     return redirect("account:profile")

@@ -18,6 +18,7 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
 
 from audits.sso import discovery, services
+from audits.types import User
 from config.oidc import OidcConfig
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class OidcBackend(OIDCAuthenticationBackend):
             return oidc_setting(name, None)
         raise AttributeError(name)
 
-    def authenticate(self, request: Any, **kwargs: Any) -> Any:
+    def authenticate(self, request: Any, **kwargs: Any) -> User | None:
         # Only on the callback route: password sign-ins never reach the provider.
         match = getattr(request, "resolver_match", None)
         if (
@@ -112,7 +113,7 @@ class OidcBackend(OIDCAuthenticationBackend):
         except jwt.PyJWTError as error:
             raise SuspiciousOperation(f"The ID token is not valid ({error}).") from None
 
-    def get_or_create_user(self, access_token: str, id_token: str, payload: dict[str, Any]) -> Any:
+    def get_or_create_user(self, access_token: str, id_token: str, payload: dict[str, Any]) -> User:
         """Find the user by the ID token's (issuer, subject), create them on first sign-in, then bring their
         details and group roles up to date. The userinfo answer adds claims but may not change the subject."""
         userinfo = self.get_userinfo(access_token, id_token, payload)

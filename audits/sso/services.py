@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audits.models import GroupRoleMapping, Membership, OidcIdentity, Role, Team, effective_role
+from audits.types import User
 from config.oidc import GroupRoleRule
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ def sign_in_apply(
     username_claim: str,
     groups_claim: str,
     env_rules: Iterable[GroupRoleRule],
-) -> Any:
+) -> User:
     """The user for this verified identity (created on first sign-in), with details and group roles updated.
 
     Two first sign-ins of one subject at once (two tabs) both find no identity; the second one's insert fails
@@ -118,7 +119,7 @@ def _sign_in(
     username_claim: str,
     groups: list[str] | None,
     env_rules: Iterable[GroupRoleRule],
-) -> Any:
+) -> User:
     with transaction.atomic():
         identity = (
             OidcIdentity.objects.select_related("user")
@@ -141,7 +142,7 @@ def _sign_in(
     return user
 
 
-def _user_create(claims: dict[str, Any], *, username_claim: str, subject: str) -> Any:
+def _user_create(claims: dict[str, Any], *, username_claim: str, subject: str) -> User:
     username = claims.get(username_claim)
     if not isinstance(username, str) or not username.strip():
         raise SignInRefused(
@@ -174,7 +175,7 @@ def _claim_str(claims: dict[str, Any], name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _details_update(user: Any, claims: dict[str, Any]) -> None:
+def _details_update(user: User, claims: dict[str, Any]) -> None:
     first, last = _claim_str(claims, "given_name"), _claim_str(claims, "family_name")
     if not (first or last):
         first, _space, last = _claim_str(claims, "name").partition(" ")
@@ -186,7 +187,7 @@ def _details_update(user: Any, claims: dict[str, Any]) -> None:
         user.save(update_fields=changed)
 
 
-def group_roles_apply(*, user: Any, grants: dict[int, Grant]) -> None:
+def group_roles_apply(*, user: User, grants: dict[int, Grant]) -> None:
     """Make the user's roles from groups equal `grants`, leaving hand-granted roles as they are."""
     current = {m.team_id: m for m in Membership.objects.filter(user=user).select_related("team")}
     touched = sorted(set(grants) | {team_id for team_id, m in current.items() if m.group_role})

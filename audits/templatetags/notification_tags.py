@@ -9,13 +9,14 @@ from django import template
 from audits.models import NotificationEvent
 from audits.notifications.forms import PreferenceForm
 from audits.notifications.selectors import email_opted_out
+from audits.types import User
 
 register = template.Library()
 
 
 @register.inclusion_tag("notifications/_preference.html", takes_context=True)
 def notification_preference(context: dict[str, Any]) -> dict[str, Any]:
-    user = context["user"]
+    user: User = context["user"]  # a template context is untyped; this piece is on signed-in pages only
     return {
         "form": PreferenceForm(initial={"email_opt_out": email_opted_out(user=user)}),
         "csrf_token": context.get("csrf_token"),

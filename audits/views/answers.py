@@ -27,6 +27,7 @@ from audits.forms import STATUS_LABELS, AnswerForm
 from audits.models import EXEMPTION_STATE_LABELS, Answer, Audit
 from audits.planning.panel import panel_html
 from audits.services import AnswerConflict, AuditLocked
+from audits.types import actor_of
 from audits.views.questionnaire import questionnaire_page, rubric_band_titles, score_payload
 from rubric.scoring import score_answers
 from rubric.selectors import rubric_spec
@@ -76,7 +77,7 @@ def _json_answer_save(request: HttpRequest, audit: Audit, item_code: str) -> Jso
         return JsonResponse({"errors": [_("Notes must be text.")]}, status=400)
     try:
         saved = services.answer_save_detailed(
-            actor=request.user,
+            actor=actor_of(request),
             audit=audit,
             item_code=item_code,
             status=body.get("status"),  # type: ignore[arg-type]
@@ -127,7 +128,7 @@ def _form_answer_save(request: HttpRequest, audit: Audit, item_code: str) -> Htt
         return questionnaire_page(request, audit, {item_code: {**typed, "errors": errors}}, status=400)
     try:
         services.answer_save(
-            actor=request.user,
+            actor=actor_of(request),
             audit=audit,
             item_code=item_code,
             status=form.cleaned_data["status"],

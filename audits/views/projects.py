@@ -17,6 +17,7 @@ from audits.campaigns.forms import ProjectTagsForm
 from audits.campaigns.services import project_tags_set
 from audits.forms import ProjectCreateForm, ProjectForm, ProjectSearchForm, StartAuditForm, reveal_confirmation
 from audits.models import ROLE_RANK, Project, Role
+from audits.types import actor_of
 from audits.views.common import add_service_errors
 from rubric.models import Rubric
 from rubric.selectors import band_labels_localized, default_rubric
@@ -52,7 +53,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and not _warn_duplicate_name(form):
         fields = {k: v for k, v in form.cleaned_data.items() if k not in {"team", "confirm_duplicate"}}
         try:
-            project = services.project_create(actor=request.user, team=form.cleaned_data["team"], **fields)
+            project = services.project_create(actor=actor_of(request), team=form.cleaned_data["team"], **fields)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -103,8 +104,8 @@ def project_edit(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and tags_form.is_valid():
         try:
             with transaction.atomic():
-                services.project_update(actor=request.user, project=project, **form.cleaned_data)
-                project_tags_set(actor=request.user, project=project, names=tags_form.tag_names())
+                services.project_update(actor=actor_of(request), project=project, **form.cleaned_data)
+                project_tags_set(actor=actor_of(request), project=project, names=tags_form.tag_names())
         except ValidationError as error:
             add_service_errors(tags_form if "tags" in getattr(error, "error_dict", {}) else form, error)
         else:
@@ -158,7 +159,7 @@ def audit_start(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and not _warn_second_draft(form, project):
         try:
             audit = services.audit_start(
-                actor=request.user,
+                actor=actor_of(request),
                 project=project,
                 rubric=form.cleaned_data["rubric"],
                 copy_from_latest=form.cleaned_data["start_from"] == StartAuditForm.COPY,

@@ -40,6 +40,7 @@ from audits.planning.panel import panel_context
 from audits.selectors import QuestionnaireAnswer
 from audits.services import AuditLocked
 from audits.staleness.selectors import stale_answers
+from audits.types import Actor, actor_of
 from audits.views import item_markup
 from audits.views.item_markup import lines, text
 from integrations.mlflow.models import MlflowConnection
@@ -131,7 +132,7 @@ def saved_by(answer: QuestionnaireAnswer) -> str:
     }
 
 
-def _role_rank(user: Any, audit: Audit) -> int:
+def _role_rank(user: Actor, audit: Audit) -> int:
     role = selectors.audit_role(user=user, audit=audit)
     return ROLE_RANK[Role(role)] if role else -1
 
@@ -448,7 +449,7 @@ def audit_submit(request: HttpRequest, audit_id: int) -> HttpResponse:
         return redirect("audits:audit-detail", audit_id=audit.pk)
     if request.method == "POST":
         try:
-            services.audit_submit(actor=request.user, audit=audit)
+            services.audit_submit(actor=actor_of(request), audit=audit)
         except AuditLocked as error:
             messages.error(request, str(error))
             return redirect("audits:audit-detail", audit_id=audit.pk)

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from audits import selectors, services
 from audits.forms import MemberForm
 from audits.models import Role
+from audits.types import actor_of
 from audits.views.common import add_service_errors
 
 
@@ -47,7 +48,7 @@ def member_set(request: HttpRequest, slug: str) -> HttpResponse:
     form = MemberForm(request.POST)
     if form.is_valid():
         try:
-            membership = services.membership_set(actor=request.user, team=team, **form.cleaned_data)
+            membership = services.membership_set(actor=actor_of(request), team=team, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -63,7 +64,7 @@ def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpRe
     if membership is None:
         raise Http404("No such member.")
     try:
-        services.membership_remove(actor=request.user, membership=membership)
+        services.membership_remove(actor=actor_of(request), membership=membership)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -72,4 +73,4 @@ def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpRe
 
 
 def account(request: HttpRequest) -> HttpResponse:
-    return render(request, "audits/account.html", {"memberships": selectors.user_memberships(user=request.user)})
+    return render(request, "audits/account.html", {"memberships": selectors.user_memberships(user=actor_of(request))})

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audits.staleness.events import live_score_check
+from audits.types import User
 from integrations.mlflow import alerts
 from integrations.mlflow.client import Credentials, MlflowClient, MlflowError
 from integrations.mlflow.crypto import SecretUnreadable, decrypt_secret
@@ -143,7 +144,7 @@ def syncs_fail_expired(*, now: datetime | None = None) -> int:
 Send = Callable[[SyncRun], None]
 
 
-def sync_open(*, connection: MlflowConnection, trigger: str, requested_by: Any | None, send: Send) -> SyncRun:
+def sync_open(*, connection: MlflowConnection, trigger: str, requested_by: User | None, send: Send) -> SyncRun:
     """The connection's active sync, or a new one whose task `send` sends once the new row is committed.
 
     `send` is passed in (tasks.enqueue_sync) because this module must not import the tasks that call it.

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 
 from audits.models import Audit, Project, Role
 from audits.selectors import audit_status_map, has_role, visible_projects
+from audits.types import Actor
 from evidence.sources import EvidenceFinding, snapshot_key
 from integrations.mlflow.models import ACTIVE_SYNC_STATES, AcceptedFinding, Finding, MlflowConnection, SyncRun
 from integrations.mlflow.ruleset import RULES
@@ -22,7 +23,7 @@ def connections_for_project(*, project: Project) -> QuerySet[MlflowConnection]:
     return MlflowConnection.objects.filter(project=project).order_by("name", "pk")
 
 
-def connection_for_user(*, user: Any, connection_id: int) -> MlflowConnection:
+def connection_for_user(*, user: Actor, connection_id: int) -> MlflowConnection:
     from django.http import Http404
 
     connection = (
@@ -42,7 +43,7 @@ def webhook_url(*, request: Any, connection: MlflowConnection) -> str:
     return str(request.build_absolute_uri(reverse("mlflow:webhook", args=[connection.webhook_token])))
 
 
-def sync_for_user(*, user: Any, sync_id: int) -> SyncRun:
+def sync_for_user(*, user: Actor, sync_id: int) -> SyncRun:
     from django.http import Http404
 
     sync = (
@@ -120,11 +121,11 @@ def how_to_example(item_code: str) -> str:
     return registered.example if registered else ""
 
 
-def can_manage(*, user: Any, project: Project) -> bool:
+def can_manage(*, user: Actor, project: Project) -> bool:
     return has_role(user=user, team=project.team, at_least=Role.MANAGER)
 
 
-def can_accept(*, user: Any, audit: Audit) -> bool:
+def can_accept(*, user: Actor, audit: Audit) -> bool:
     return not audit.is_submitted and has_role(user=user, team=audit.project.team, at_least=Role.EDITOR)
 
 

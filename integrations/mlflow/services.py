@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -18,6 +19,7 @@ from pydantic import ValidationError as PydanticValidationError
 from audits.models import Audit, Project, Role
 from audits.selectors import has_role
 from audits.services import answer_save
+from audits.types import Actor, User
 from config.validators import contains_nul, nul_message
 from evidence.sources import SOURCE_LABELS, SOURCES, EvidenceFinding, FindingResult, find
 from integrations.mlflow import jobs
@@ -52,7 +54,7 @@ CONNECTION_FIELDS = (
 )  # fmt: skip
 
 
-def _require(user: Any, project: Project, role: str) -> None:
+def _require(user: Actor, project: Project, role: str) -> None:
     if not has_role(user=user, team=project.team, at_least=role):
         raise PermissionDenied(_("Your role in this team does not allow this."))
 
@@ -178,7 +180,7 @@ def _apply_auth(connection: MlflowConnection, auth: dict[str, Any] | None) -> No
 
 
 def connection_create(
-    *, actor: Any, project: Project, auth: dict[str, Any] | None = None, **fields: Any
+    *, actor: User, project: Project, auth: dict[str, Any] | None = None, **fields: Any
 ) -> MlflowConnection:
     _require(actor, project, Role.MANAGER)
     cleaned = _clean_fields(fields)
@@ -194,7 +196,7 @@ def connection_create(
 
 
 def connection_update(
-    *, actor: Any, connection: MlflowConnection, auth: dict[str, Any] | None = None, **fields: Any
+    *, actor: User, connection: MlflowConnection, auth: dict[str, Any] | None = None, **fields: Any
 ) -> MlflowConnection:
     _require(actor, connection.project, Role.MANAGER)
     cleaned = _clean_fields(fields)
@@ -207,7 +209,7 @@ def connection_update(
     return connection
 
 
-def connection_delete(*, actor: Any, connection: MlflowConnection) -> None:
+def connection_delete(*, actor: User, connection: MlflowConnection) -> None:
     _require(actor, connection.project, Role.MANAGER)
     connection.delete()
 
@@ -219,7 +221,7 @@ class TestResult:
     message: str
 
 
-def connection_test(*, actor: Any, connection: MlflowConnection) -> TestResult:
+def connection_test(*, actor: User, connection: MlflowConnection) -> TestResult:
     """Answer within seconds: reachable, credentials accepted, Host header accepted, experiments and models exist."""
     _require(actor, connection.project, Role.MANAGER)
     try:
@@ -252,19 +254,20 @@ class TaskQueueUnreachable(Exception):
         self.syncs = syncs
 
 
-def sync_request(*, actor: Any | None, connection: MlflowConnection, trigger: str = SyncTrigger.USER) -> SyncRun:
+def sync_request(*, actor: User | None, connection: MlflowConnection, trigger: str = SyncTrigger.USER) -> SyncRun:
     """Queue a sync (or return the one already queued or running); the task is sent after commit.
 
     An active sync whose worker is gone (past its deadline) is failed first, so a new one starts at once.
     Called outside a transaction, the returned sync already shows whether the broker took the task.
     """
     if trigger == SyncTrigger.USER:
-        _require(actor, connection.project, Role.MANAGER)
+        # A sync asked for by hand needs someone who may ask: nobody (None) is refused as the anonymous user is.
+        _require(actor or AnonymousUser(), connection.project, Role.MANAGER)
     requested_by = actor if trigger == SyncTrigger.USER else None
     return jobs.sync_open(connection=connection, trigger=trigger, requested_by=requested_by, send=enqueue_sync)
 
 
-def project_sync_request(*, actor: Any, project: Project) -> list[SyncRun]:
+def project_sync_request(*, actor: User, project: Project) -> list[SyncRun]:
     _require(actor, project, Role.MANAGER)
     connections = list(project.mlflow_connections.all())
     if not connections:
@@ -291,7 +294,7 @@ def status_label(status: str | None) -> str:
 
 
 def finding_accept(
-    *, actor: Any, audit: Audit, item_code: str, confirm_lower: bool = False, source: str = "mlflow"
+    *, actor: User, audit: Audit, item_code: str, confirm_lower: bool = False, source: str = "mlflow"
 ) -> Any:
     """Copy the latest passing finding into the answer: status as suggested, links as evidence, and a
     frozen snapshot kept with the answer. A person does this; nothing answers an item on its own.

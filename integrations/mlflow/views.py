@@ -16,6 +16,7 @@ from audits.api.exceptions import envelope
 from audits.models import Project
 from audits.selectors import audit_for_user, project_for_user
 from audits.services import AnswerConflict, AuditLocked
+from audits.types import actor_of
 from integrations.mlflow import selectors, services, webhooks
 from integrations.mlflow.api.serializers import SyncOutput
 from integrations.mlflow.forms import ConnectionForm
@@ -43,7 +44,7 @@ def connection_create(request: HttpRequest, slug: str) -> HttpResponse:
     form = ConnectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.connection_create(actor=request.user, project=project, **form.service_fields())
+            services.connection_create(actor=actor_of(request), project=project, **form.service_fields())
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -61,7 +62,7 @@ def connection_edit(request: HttpRequest, connection_id: int) -> HttpResponse:
     form = ConnectionForm(request.POST) if request.method == "POST" else ConnectionForm.for_connection(connection)
     if request.method == "POST" and form.is_valid():
         try:
-            services.connection_update(actor=request.user, connection=connection, **form.service_fields())
+            services.connection_update(actor=actor_of(request), connection=connection, **form.service_fields())
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -83,7 +84,7 @@ def _webhook_context(request: HttpRequest, connection: MlflowConnection, secret:
 def webhook_secret_rotate(request: HttpRequest, connection_id: int) -> HttpResponse:
     """Answered with a page, not a redirect: the new secret is shown this once and stored only encrypted."""
     connection = selectors.connection_for_user(user=request.user, connection_id=connection_id)
-    secret = webhooks.webhook_secret_rotate(actor=request.user, connection=connection)
+    secret = webhooks.webhook_secret_rotate(actor=actor_of(request), connection=connection)
     context = {"project": connection.project, "connection": connection, **_webhook_context(request, connection, secret)}
     response = render(request, "mlflow/webhook_secret.html", context)
     response["Cache-Control"] = "no-store"
@@ -108,7 +109,7 @@ def webhook_receive(request: HttpRequest, token: str) -> JsonResponse:
 def connection_delete(request: HttpRequest, connection_id: int) -> HttpResponse:
     connection = selectors.connection_for_user(user=request.user, connection_id=connection_id)
     project = connection.project
-    services.connection_delete(actor=request.user, connection=connection)
+    services.connection_delete(actor=actor_of(request), connection=connection)
     messages.success(request, _("The MLflow connection and its synced evidence were deleted."))
     return redirect("mlflow:project-evidence", slug=project.slug)
 
@@ -116,7 +117,7 @@ def connection_delete(request: HttpRequest, connection_id: int) -> HttpResponse:
 @require_POST
 def connection_test(request: HttpRequest, connection_id: int) -> HttpResponse:
     connection = selectors.connection_for_user(user=request.user, connection_id=connection_id)
-    result = services.connection_test(actor=request.user, connection=connection)
+    result = services.connection_test(actor=actor_of(request), connection=connection)
     if "application/json" in request.headers.get("Accept", ""):
         return JsonResponse({"ok": result.ok, "kind": result.kind, "message": result.message})
     (messages.success if result.ok else messages.error)(request, result.message)
@@ -127,7 +128,7 @@ def connection_test(request: HttpRequest, connection_id: int) -> HttpResponse:
 def sync_trigger(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for_user(user=request.user, slug=slug)
     try:
-        services.project_sync_request(actor=request.user, project=project)
+        services.project_sync_request(actor=actor_of(request), project=project)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     except services.TaskQueueUnreachable as exc:
@@ -200,7 +201,7 @@ def finding_accept(request: HttpRequest, audit_id: int, item_code: str) -> HttpR
     source = request.POST.get("source") or "mlflow"
     try:
         services.finding_accept(
-            actor=request.user, audit=audit, item_code=item_code, confirm_lower=confirm_lower, source=source
+            actor=actor_of(request), audit=audit, item_code=item_code, confirm_lower=confirm_lower, source=source
         )
     except ValidationError as exc:
         if services.CONFIRM_LOWER in getattr(exc, "error_dict", {}):

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from audits.models import Role
 from audits.selectors import has_role
 from audits.staleness.tasks import live_score_check_after_commit
+from audits.types import User
 from integrations.mlflow.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
 from integrations.mlflow.models import AliasEvent, MlflowConnection, SyncTrigger, WebhookDelivery
 from integrations.mlflow.services import sync_request
@@ -184,7 +185,7 @@ def webhook_receive(*, token: str, headers: Any, body: bytes) -> Received:
     return Received(delivery=delivery, sync_id=sync_id)
 
 
-def webhook_secret_rotate(*, actor: Any, connection: MlflowConnection) -> str:
+def webhook_secret_rotate(*, actor: User, connection: MlflowConnection) -> str:
     """A new signing secret for this connection's webhook; returned once, stored only encrypted.
 
     The old secret stops working at once: MLflow's webhook must be given the new one (update_webhook).

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from audits.api import schema as docs
 from audits.api.views import ApiView, _valid
 from audits.selectors import project_for_user, visible_projects
+from audits.types import actor_of
 from integrations.reports import selectors, services
 from integrations.reports.models import Report, ReportMapping
 from integrations.reports.serializers import (
@@ -84,7 +85,7 @@ class ProjectReportsApi(ApiView):
         if upload.size > services.report_size_limit():
             raise services.ReportTooLarge(services.too_large_message(upload.size))
         report, created = services.report_receive(
-            actor=request.user,
+            actor=actor_of(request),
             project=project,
             kind=data["kind"],
             data=upload.read(),
@@ -161,7 +162,7 @@ class ProjectMappingsApi(ApiView):
         project = project_for_user(user=request.user, slug=slug)
         data = _valid(MappingInput, request.data)
         rule = services.mapping_add(
-            actor=request.user, project=project, pattern=data["pattern"], item_code=data["item"], kind=data["kind"]
+            actor=actor_of(request), project=project, pattern=data["pattern"], item_code=data["item"], kind=data["kind"]
         )
         return Response(MappingOutput(rule).data, status=status.HTTP_201_CREATED)
 
@@ -174,7 +175,7 @@ class ProjectMappingApi(ApiView):
     )
     def delete(self, request: Request, slug: str, mapping_id: int) -> Response:
         project = project_for_user(user=request.user, slug=slug)
-        services.mapping_delete(actor=request.user, project=project, mapping_id=mapping_id)
+        services.mapping_delete(actor=actor_of(request), project=project, mapping_id=mapping_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

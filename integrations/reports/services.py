@@ -15,6 +15,7 @@ from rest_framework.exceptions import APIException
 from audits.models import Project, Role
 from audits.selectors import has_role
 from audits.staleness.tasks import live_score_check_after_commit
+from audits.types import Actor, User
 from integrations.reports import mapping, selectors
 from integrations.reports.models import (
     MAX_RUN_FIELD,
@@ -43,7 +44,7 @@ def too_large_message(size: int) -> str:
     }
 
 
-def _require(actor: Any, project: Project, role: str) -> None:
+def _require(actor: Actor, project: Project, role: str) -> None:
     if not has_role(user=actor, team=project.team, at_least=role):
         raise PermissionDenied(_("Your role in this team does not allow this."))
 
@@ -66,7 +67,7 @@ def _run_url(value: Any) -> str:
 
 def report_receive(
     *,
-    actor: Any,
+    actor: User,
     project: Project,
     kind: str,
     data: bytes,
@@ -107,7 +108,7 @@ def report_receive(
                 kind=kind,
                 run_id=run_id,
                 reported_at=parsed.reported_at or timezone.now(),
-                received_by=actor if getattr(actor, "pk", None) else None,
+                received_by=actor if actor.pk else None,
                 file_size=len(data),
                 # Level 1: several times faster than the default on large XML, and still about 10x smaller.
                 raw=gzip.compress(data, compresslevel=1),
@@ -146,7 +147,7 @@ def _prune(project: Project, kind: str) -> None:
     Report.objects.filter(pk__in=list(stale)).delete()
 
 
-def mapping_add(*, actor: Any, project: Project, pattern: str, item_code: str, kind: str = "") -> ReportMapping:
+def mapping_add(*, actor: User, project: Project, pattern: str, item_code: str, kind: str = "") -> ReportMapping:
     _require(actor, project, Role.MANAGER)
     pattern = _text(pattern, "pattern", 200)
     if not pattern:
@@ -164,6 +165,6 @@ def mapping_add(*, actor: Any, project: Project, pattern: str, item_code: str, k
     return rule
 
 
-def mapping_delete(*, actor: Any, project: Project, mapping_id: int) -> None:
+def mapping_delete(*, actor: User, project: Project, mapping_id: int) -> None:
     _require(actor, project, Role.MANAGER)
     ReportMapping.objects.filter(project=project, pk=mapping_id).delete()

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from audits.api.tokens import api_token_create
 from audits.models import Role
 from audits.selectors import has_role, project_for_user
+from audits.types import actor_of
 from evidence.sources import SOURCE_LABELS
 from integrations.mlflow.selectors import item_titles
 from integrations.reports import selectors, services
@@ -84,7 +85,7 @@ def mapping_add(request: HttpRequest, slug: str) -> HttpResponse:
     form = MappingForm(request.POST)
     if form.is_valid():
         try:
-            services.mapping_add(actor=request.user, project=project, pattern=form.cleaned_data["pattern"],
+            services.mapping_add(actor=actor_of(request), project=project, pattern=form.cleaned_data["pattern"],
                                  item_code=form.cleaned_data["item"], kind=form.cleaned_data["kind"])  # fmt: skip
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -98,7 +99,7 @@ def mapping_add(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def mapping_delete(request: HttpRequest, slug: str, mapping_id: int) -> HttpResponse:
     project = project_for_user(user=request.user, slug=slug)
-    services.mapping_delete(actor=request.user, project=project, mapping_id=mapping_id)
+    services.mapping_delete(actor=actor_of(request), project=project, mapping_id=mapping_id)
     messages.success(request, _("Mapping rule removed."))
     return redirect("reports:project", slug=project.slug)
 
@@ -110,7 +111,7 @@ def push_token_create(request: HttpRequest, slug: str) -> HttpResponse:
         raise PermissionDenied(_("Only team managers can create push tokens."))
     name = (request.POST.get("name") or "").strip() or _("CI push")
     try:
-        _token, key = api_token_create(user=request.user, name=name, push_project=project)
+        _token, key = api_token_create(user=actor_of(request), name=name, push_project=project)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

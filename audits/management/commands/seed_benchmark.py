@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from audits.models import Answer, Audit, AuditStatus, Membership, Project, Role, Team
 from audits.services import project_refresh_latest_audits
+from audits.types import User
 from rubric.models import Item
 from rubric.scoring import score_answers
 from rubric.selectors import default_rubric, rubric_spec
@@ -78,7 +79,7 @@ class Command(BaseCommand):
             )
         )
 
-    def _manager(self, teams: int) -> Any:
+    def _manager(self, teams: int) -> User:
         user, _created = get_user_model().objects.get_or_create(
             username=BENCH_USERNAME, defaults={"email": "bench@example.com"}
         )
@@ -101,7 +102,7 @@ class Command(BaseCommand):
         rubric: Any,
         items: list[Item],
         spec: Any,
-        user: Any,
+        user: User,
     ) -> None:
         now = timezone.now()
         projects = Project.objects.bulk_create(

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from audits import services
 from audits.models import Answer, AnswerChange, Audit, Project, Role, Team
+from audits.types import User
 from rubric.models import AnswerStatus
 from rubric.scoring import RubricSpec
 from rubric.selectors import default_rubric, rubric_spec
@@ -91,12 +92,12 @@ class Command(BaseCommand):
         self._seed_demo_team()
 
     def _seed_admin(self) -> None:
-        User = get_user_model()
-        if User.objects.filter(is_superuser=True).exists():
+        users = get_user_model().objects
+        if users.filter(is_superuser=True).exists():
             self.stdout.write("An administrator already exists; none created.")
             return
         password = secrets.token_urlsafe(12)
-        User.objects.create_superuser(username="admin", email="admin@example.com", password=password)
+        users.create_superuser(username="admin", email="admin@example.com", password=password)
         credentials = settings.VAR_DIR / "first-run-credentials.txt"
         credentials.parent.mkdir(parents=True, exist_ok=True)
         credentials.write_text(f"admin / {password}\n")
@@ -148,14 +149,14 @@ class Command(BaseCommand):
             )
         )
 
-    def _user(self, username: str, password: str) -> Any:
-        User = get_user_model()
-        user = User.objects.filter(username=username).first()
+    def _user(self, username: str, password: str) -> User:
+        users = get_user_model().objects
+        user = users.filter(username=username).first()
         if user is None:
-            user = User.objects.create_user(username=username, email=f"{username}@example.com", password=password)
+            user = users.create_user(username=username, email=f"{username}@example.com", password=password)
         return user
 
-    def _answer(self, actor: Any, audit: Audit, answers: dict[str, str], rng: random.Random) -> None:
+    def _answer(self, actor: User, audit: Audit, answers: dict[str, str], rng: random.Random) -> None:
         entries = [
             {
                 "item": code,

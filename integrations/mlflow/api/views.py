@@ -20,6 +20,7 @@ from audits.api.serializers import ErrorSerializer
 from audits.api.views import ApiView
 from audits.models import Audit
 from audits.selectors import audit_for_user, project_for_user
+from audits.types import actor_of
 from evidence.sources import find
 from integrations.mlflow import selectors, services, webhooks
 from integrations.mlflow.api.serializers import (
@@ -58,7 +59,9 @@ class ProjectConnectionsApi(ApiView):
     )
     def post(self, request: Request, slug: str) -> Response:
         project = project_for_user(user=request.user, slug=slug)
-        connection = services.connection_create(actor=request.user, project=project, **_input(request, partial=False))
+        connection = services.connection_create(
+            actor=actor_of(request), project=project, **_input(request, partial=False)
+        )
         return Response(ConnectionOutput(connection, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
@@ -74,14 +77,14 @@ class ConnectionApi(ApiView):
     def patch(self, request: Request, connection_id: int) -> Response:
         connection = selectors.connection_for_user(user=request.user, connection_id=connection_id)
         connection = services.connection_update(
-            actor=request.user, connection=connection, **_input(request, partial=True)
+            actor=actor_of(request), connection=connection, **_input(request, partial=True)
         )
         return Response(ConnectionOutput(connection, context={"request": request}).data)
 
     @extend_schema(tags=TAG, responses={204: None}, summary="Delete an MLflow connection and its synced evidence")
     def delete(self, request: Request, connection_id: int) -> Response:
         connection = selectors.connection_for_user(user=request.user, connection_id=connection_id)
-        services.connection_delete(actor=request.user, connection=connection)
+        services.connection_delete(actor=actor_of(request), connection=connection)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -93,7 +96,7 @@ class ConnectionTestApi(ApiView):
     )
     def post(self, request: Request, connection_id: int) -> Response:
         connection = selectors.connection_for_user(user=request.user, connection_id=connection_id)
-        result = services.connection_test(actor=request.user, connection=connection)
+        result = services.connection_test(actor=actor_of(request), connection=connection)
         return Response(TestOutput(result).data)
 
 
@@ -108,7 +111,7 @@ class WebhookSecretApi(ApiView):
     )
     def post(self, request: Request, connection_id: int) -> Response:
         connection = selectors.connection_for_user(user=request.user, connection_id=connection_id)
-        secret = webhooks.webhook_secret_rotate(actor=request.user, connection=connection)
+        secret = webhooks.webhook_secret_rotate(actor=actor_of(request), connection=connection)
         body = WebhookSecretOutput(connection, context={"request": request, "secret": secret}).data
         return Response(body, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
 
@@ -158,7 +161,7 @@ class FindingAcceptApi(ApiView):
         serializer = FindingAcceptInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.finding_accept(
-            actor=request.user,
+            actor=actor_of(request),
             audit=audit,
             item_code=item_code,
             confirm_lower=serializer.validated_data["confirm_lower"],
@@ -185,7 +188,7 @@ class ProjectSyncApi(ApiView):
     def post(self, request: Request, slug: str) -> Response:
         project = project_for_user(user=request.user, slug=slug)
         try:
-            syncs = services.project_sync_request(actor=request.user, project=project)
+            syncs = services.project_sync_request(actor=actor_of(request), project=project)
         except services.TaskQueueUnreachable as exc:
             body = envelope(status.HTTP_503_SERVICE_UNAVAILABLE, "task_queue_unreachable", str(exc))
             return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)

@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.contrib.auth.models import AnonymousUser
 
 from audits.models import Audit, Project
 from audits.selectors import audit_status_map
+from audits.types import Actor
 from integrations.mlflow import selectors
 from integrations.mlflow.models import ACTIVE_SYNC_STATES, Finding
 
@@ -30,9 +32,16 @@ def mlflow_finding(audit: Audit, item_code: str) -> Finding | None:
     return cached.get(item_code)
 
 
+def _user(context: template.Context) -> Actor:
+    """The page's user. A template context is untyped; a page rendered without a user gets the anonymous one,
+    who may do nothing (as None could not before)."""
+    user: Actor = context.get("user") or getattr(context.get("request"), "user", None) or AnonymousUser()
+    return user
+
+
 @register.simple_tag(takes_context=True)
 def mlflow_panel(context: template.Context, project: Project) -> dict[str, Any]:
-    user = context.get("user") or getattr(context.get("request"), "user", None)
+    user = _user(context)
     syncs = selectors.syncs_for_project(project=project, limit=5)
     return {
         "connections": list(selectors.connections_for_project(project=project)),
@@ -44,10 +53,10 @@ def mlflow_panel(context: template.Context, project: Project) -> dict[str, Any]:
 
 @register.simple_tag(takes_context=True)
 def mlflow_can_accept(context: template.Context, audit: Audit) -> bool:
-    user = context.get("user") or getattr(context.get("request"), "user", None)
+    user = _user(context)
     # Memoised like the findings: one role lookup per page, not one per item.
     cache: dict[Any, bool] = audit.__dict__.setdefault("_mlflow_can_accept", {})
-    key = getattr(user, "pk", None)
+    key = user.pk
     if key not in cache:
         cache[key] = selectors.can_accept(user=user, audit=audit)
     return cache[key]
