@@ -53,10 +53,30 @@ SLOW_TESTS = (
 ROOT = Path(__file__).resolve().parent.parent
 
 
+TRANSACTIONAL_FIXTURES = {"transactional_db", "live_server"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.relative_to(ROOT).as_posix().startswith(SLOW_TESTS):
             item.add_marker(pytest.mark.slow)
+        _serialize_every_transactional_test(item)
+
+
+def _serialize_every_transactional_test(item: pytest.Item) -> None:
+    """Every committing test restores the database from the serialized snapshot, not only some.
+
+    A committing test without serialized rollback ends with a flush whose post_migrate signal creates the
+    content types and permissions again, under new ids; a serialized one that runs next on the worker loads the
+    snapshot's rows on top of them and fails on a duplicate key. A test that asks for serialized rollback
+    inhibits that signal, so when all do, the order of the files no longer matters."""
+    marker = item.get_closest_marker("django_db")
+    kwargs = dict(marker.kwargs) if marker else {}
+    committing = kwargs.get("transaction") or TRANSACTIONAL_FIXTURES & set(getattr(item, "fixturenames", ()))
+    if committing and not kwargs.get("serialized_rollback"):
+        item.add_marker(
+            pytest.mark.django_db(**{**kwargs, "transaction": True, "serialized_rollback": True}), append=False
+        )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
