@@ -13,22 +13,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
-from rest_framework.test import APIClient
 
 from audits.models import Answer
 from audits.services import answer_save, audit_start
 from integrations.mlflow import services
 from integrations.mlflow.models import AcceptedFinding, Finding, SyncRun, SyncTrigger
 from integrations.mlflow.selectors import accept_preview
+from tests.mlflow.conftest import api_as, offline_connection, web_as
 from tests.web.test_browser import sign_in
 
 CODE = "data-1"
-
-
-def offline_connection(project, manager):
-    return services.connection_create(
-        actor=manager, project=project, tracking_uri="http://127.0.0.1:9", experiments=["churn"], schedule="off"
-    )
 
 
 def finding_for(project, manager, code: str = CODE, suggested: str = "manual") -> Finding:
@@ -127,12 +121,6 @@ def test_an_answer_changed_after_the_check_is_a_conflict_not_an_unconfirmed_lowe
 # The questionnaire page without JavaScript ---------------------------------------------------------------
 
 
-def web_as(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def item_html(client: Client, audit) -> str:
     html = client.get(reverse("audits:audit-detail", args=[audit.pk])).content.decode()
     start = html.index(f'data-mlflow-finding="{CODE}"')
@@ -200,12 +188,6 @@ def test_the_questionnaire_reads_previews_with_a_fixed_number_of_queries(project
 
 
 # The API -------------------------------------------------------------------------------------------------
-
-
-def api_as(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.mark.django_db

@@ -27,7 +27,7 @@ from integrations.mlflow.crypto import decrypt_secret
 from integrations.mlflow.facts import AliasSighting
 from integrations.mlflow.models import AliasEvent, SyncRun, SyncState, SyncTrigger, WebhookDelivery
 from integrations.mlflow.sync import alias_history
-from tests.mlflow.conftest import celery_broker
+from tests.mlflow.conftest import celery_broker, web_as
 from tests.mlflow.server import MlflowServer
 
 MODEL = "fraud-model"
@@ -235,12 +235,6 @@ def test_the_rules_alias_history_combines_syncs_and_webhook_events(project, mana
 
 
 # Setting it up: the connection page and the API -------------------------------------------------------------
-
-
-def web_as(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.mark.django_db
