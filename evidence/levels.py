@@ -26,8 +26,9 @@ from typing import Any
 from django.conf import settings
 
 from evidence.wording import Wording, _
+from rubric.statuses import AUTOMATED, MANUAL
 
-MANUAL, AUTOMATED, NONE = "manual", "automated", ""
+NONE = ""  # no level: nothing to suggest
 DAY_MS = 86_400_000
 
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from evidence.wording import Wording, _
+from rubric.statuses import AUTOMATED, MANUAL, NOT_DONE
 
-AUTOMATED, MANUAL, NOT_DONE = "automated", "manual", "not_done"
 PASS = "pass"
 _RANK = {NOT_DONE: 0, MANUAL: 1, AUTOMATED: 2}
 

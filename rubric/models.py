@@ -11,16 +11,18 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from rubric import statuses
+
 
 class AnswerStatus(models.TextChoices):
     """The answers to a test, with the one long label (forms, history, exports) and the one short label
     (charts, status chips) every interface shows. NOT_APPLICABLE is an exemption: it needs a justification
     and an expiry, and it counts (worth the rubric's exemption points) only once a manager approves it."""
 
-    NOT_DONE = "not_done", _("Not done")
-    MANUAL = "manual", _("Manual, documented and shared")
-    AUTOMATED = "automated", _("Automated and repeated")
-    NOT_APPLICABLE = "not_applicable", _("Not applicable")
+    NOT_DONE = statuses.NOT_DONE, _("Not done")
+    MANUAL = statuses.MANUAL, _("Manual, documented and shared")
+    AUTOMATED = statuses.AUTOMATED, _("Automated and repeated")
+    NOT_APPLICABLE = statuses.NOT_APPLICABLE, _("Not applicable")
 
     @property
     def short_label(self) -> str:
@@ -28,15 +30,15 @@ class AnswerStatus(models.TextChoices):
 
 
 _SHORT_STATUS_LABELS = {
-    "not_done": _("Not done"),
-    "manual": _("Manual"),
-    "automated": _("Automated"),
-    "not_applicable": _("N/A"),
+    statuses.NOT_DONE: _("Not done"),
+    statuses.MANUAL: _("Manual"),
+    statuses.AUTOMATED: _("Automated"),
+    statuses.NOT_APPLICABLE: _("N/A"),
 }
 
 # The statuses a rubric file gives points to, lowest first. An exemption (not_applicable) is worth the
 # rubric's `exemption_points` instead (default: the top points, as for a met criterion).
-POINTED_STATUSES = (AnswerStatus.NOT_DONE.value, AnswerStatus.MANUAL.value, AnswerStatus.AUTOMATED.value)
+POINTED_STATUSES = statuses.LADDER
 
 
 def status_label(status: str | None, *, short: bool = False, missing: str = "—") -> str:

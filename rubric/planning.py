@@ -25,11 +25,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from rubric.scoring import NOT_DONE, BandSpec, RubricSpec, band_for, points_for, score_answers
+from rubric.scoring import BandSpec, RubricSpec, band_for, points_for, score_answers
+from rubric.statuses import LADDER, NOT_DONE
 
-# The statuses a plan may move an answer along, lowest first (the values of rubric.models.AnswerStatus;
-# repeated as plain strings because this module stays free of Django).
-LADDER: tuple[str, ...] = (NOT_DONE, "manual", "automated")
 _RANK = {status: rank for rank, status in enumerate(LADDER)}
 
 

@@ -11,11 +11,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-NOT_DONE = "not_done"
+from rubric.statuses import NOT_APPLICABLE, NOT_DONE
+
 # In the answers given to score_answers, NOT_APPLICABLE means an exemption that counts (approved, not
 # expired): the caller decides that (audits.exemptions.rules.counted_status) and passes a pending, rejected
 # or expired one as not done, so this module stays free of dates and approvals.
-NOT_APPLICABLE = "not_applicable"
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 
+from rubric.statuses import AUTOMATED, MANUAL
+
 EVIDENCE_FRESH_MIN_DAYS, EVIDENCE_FRESH_MAX_DAYS = 1, 730
 EVIDENCE_FRESH_AUTOMATED_DEFAULT, EVIDENCE_FRESH_MANUAL_DEFAULT = 30, 90
 # The project fields holding each window, by answer status.
-FRESHNESS_FIELDS = {"automated": "evidence_fresh_days_automated", "manual": "evidence_fresh_days_manual"}
+FRESHNESS_FIELDS = {AUTOMATED: "evidence_fresh_days_automated", MANUAL: "evidence_fresh_days_manual"}
 
 
 def freshness_validators() -> list:

@@ -25,10 +25,11 @@ from audits.types import User
 from rubric.models import Item
 from rubric.scoring import score_answers
 from rubric.selectors import default_rubric, rubric_spec
+from rubric.statuses import AUTOMATED, LADDER, NOT_DONE
 
 BENCH_PREFIX = "bench-"
 BENCH_USERNAME = "bench-manager"
-STATUSES = ("not_done", "manual", "automated")
+STATUSES = LADDER
 PROJECTS_PER_BLOCK = 50
 
 
@@ -171,11 +172,11 @@ class Command(BaseCommand):
 
 
 def _notes(status: str) -> str:
-    return "Checked in the weekly review." if status != "not_done" else ""
+    return "Checked in the weekly review." if status != NOT_DONE else ""
 
 
 def _evidence(audit: Audit, item: Item, status: str) -> list[str]:
-    return [f"https://ci.example.com/{audit.project.slug}/{item.code}"] if status == "automated" else []
+    return [f"https://ci.example.com/{audit.project.slug}/{item.code}"] if status == AUTOMATED else []
 
 
 # Columns of audits_answer written by COPY (its other columns keep their defaults or stay empty).
