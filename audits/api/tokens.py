@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -23,6 +22,7 @@ from audits.models import (
     MAX_NAME_LENGTH,
     PREFIX_LENGTH,
     ApiToken,
+    Project,
 )
 from audits.types import User
 
@@ -43,7 +43,7 @@ def _split_key(key: str) -> str | None:
 # Services ----------------------------------------------------------------------
 
 
-def api_token_create(*, user: User, name: str, push_project: Any | None = None) -> tuple[ApiToken, str]:
+def api_token_create(*, user: User, name: str, push_project: Project | None = None) -> tuple[ApiToken, str]:
     """Create a token and return it with its key; the key is not stored and cannot be shown again.
 
     With `push_project` the token may only post reports to that project, and only a manager of its team
