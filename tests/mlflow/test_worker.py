@@ -114,7 +114,7 @@ def test_a_sync_interrupted_by_a_server_crash_completes_after_the_restart_withou
         "MLAUDIT_MLFLOW_PAGE_SIZE": "250",  # more pages, so the crash lands mid-sync
         "MLAUDIT_MLFLOW_HTTP_RETRIES": "1",
         "MLAUDIT_MLFLOW_HTTP_BACKOFF": "0.1",
-        "MLAUDIT_MLFLOW_SYNC_MAX_RETRIES": "12",
+        "MLAUDIT_MLFLOW_SYNC_MAX_RETRIES": "40",  # jittered waits of up to 8 s: minutes for a restart under load
         "MLAUDIT_MLFLOW_SYNC_RETRY_BASE": "1",
         "MLAUDIT_MLFLOW_SYNC_RETRY_MAX": "8",
     }
