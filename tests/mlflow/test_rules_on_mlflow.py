@@ -16,7 +16,7 @@ import pytest
 from integrations.mlflow import services
 from integrations.mlflow.models import SyncTrigger
 from integrations.mlflow.selectors import latest_findings
-from tests.mlflow.scenarios._kit import plots_as_placeholders
+from tests.mlflow.scenarios._kit import evaluate
 
 pytestmark = pytest.mark.django_db
 DAY_MS = 86_400_000
@@ -41,13 +41,7 @@ def _frame(seed: int = 7):
 
 
 def _evaluate(model_uri: str, frame, prefix: str) -> None:
-    import mlflow
-
-    with plots_as_placeholders():
-        mlflow.models.evaluate(
-            model_uri, frame, targets="churned", model_type="classifier", evaluators="default",
-            evaluator_config={"metric_prefix": prefix, "log_model_explainability": False},
-        )  # fmt: skip
+    evaluate(model_uri, frame, target="churned", model_type="classifier", prefix=prefix)
 
 
 class History:
